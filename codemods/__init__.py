@@ -1,0 +1,1 @@
+"""Codemods: tools that write comments. Installed as karpathy_lint.codemods."""

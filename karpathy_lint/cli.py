@@ -1,0 +1,142 @@
+"""The `karpathy-lint` command line (click).
+
+`karpathy-lint [OPTIONS] [PATHS]...` checks files; subcommands: `rule`,
+`clean`, `verify-shapes`. Exit codes: 0 no findings, 1 findings, 2 usage or
+config error, or a file that could not be read or parsed.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+
+import click
+
+from karpathy_lint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class DefaultGroup(click.Group):
+    """A group whose first argument, when it is not a subcommand, runs `check`."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"karpathy-lint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="karpathy-lint")
+def main() -> None:
+    """Check Karpathy-style teaching comments in Python and CUDA files.
+
+    Run `karpathy-lint PATHS...` (the `check` command is the default).
+    """
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return tuple(out)
+
+
+def _validate_selectors(values: tuple[str, ...], flag: str) -> None:
+    from karpathy_lint.registry import resolve_selector
+
+    for v in values:
+        if resolve_selector(v) is None:
+            raise click.UsageError(f"{flag}: unknown rule {v!r} (see `karpathy-lint rule --all`)")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str)
+@click.option("--select", multiple=True, help="Rules to check (codes, prefixes like KL2, names, or ALL); replaces the config's.")
+@click.option("--extend-select", multiple=True, help="Rules to check in addition to the config's selection.")
+@click.option("--ignore", multiple=True, help="Rules to skip, in addition to the config's.")
+@click.option("--format", "fmt", type=click.Choice(["text", "concise", "json", "json-lines", "github", "sarif"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this config file; no discovery.")
+@click.option("--isolated", is_flag=True, help="Ignore every config file.")
+@click.option("--fix", is_flag=True, help="Apply safe fixes to the files.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply unsafe fixes too.")
+@click.option("--diff", is_flag=True, help="Show the fixes as a diff instead of writing them; exit 1 if any.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no progress.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Cache folder (default .karpathy_lint_cache).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+@click.option("--force-exclude", is_flag=True, help="Apply excludes to files named on the command line too.")
+@click.option("--stdin-filename", default=None, help="The name of the file read from `-` (stdin).")
+@click.option("--statistics", is_flag=True, help="Print the count of findings per rule.")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to this file.")
+@click.option("--show-settings", is_flag=True, help="Print the resolved settings for the first path and exit.")
+@click.option("--baseline", type=click.Path(dir_okay=False), default=None, help="Hide findings recorded in this baseline file.")
+@click.option("--write-baseline", is_flag=True, help="With --baseline, record the current findings in it.")
+def check(paths, select, extend_select, ignore, fmt, config_file, isolated, fix, unsafe_fixes, diff, exit_zero, quiet,
+          no_cache, cache_dir, jobs, force_exclude, stdin_filename, statistics, output_file, show_settings, baseline,
+          write_baseline):
+    """Check PATHS (files or folders; default `.`)."""
+    from karpathy_lint.config import ConfigError
+    from karpathy_lint.runner import CheckOptions, run_check
+
+    select, extend_select, ignore = _split(select), _split(extend_select), _split(ignore)
+    for values, flag in ((select, "--select"), (extend_select, "--extend-select"), (ignore, "--ignore")):
+        _validate_selectors(values, flag)
+    if write_baseline and not baseline:
+        raise click.UsageError("--write-baseline needs --baseline FILE")
+    options = CheckOptions(
+        paths=list(paths) or ["."], select=select, extend_select=extend_select, ignore=ignore, fmt=fmt,
+        config_file=config_file, isolated=isolated, fix=fix, unsafe_fixes=unsafe_fixes, diff=diff,
+        exit_zero=exit_zero, quiet=quiet, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs,
+        force_exclude=force_exclude, stdin_filename=stdin_filename, statistics=statistics, output_file=output_file,
+        show_settings=show_settings, baseline=baseline, write_baseline=write_baseline,
+    )
+    try:
+        code = run_check(options)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}".lstrip(": "))
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("key", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Every rule.")
+@click.option("--output-format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+def rule(key, show_all, output_format):
+    """Print the documentation of rule KEY (a code like KL202 or a name)."""
+    from karpathy_lint.docs import render_rules
+    from karpathy_lint.registry import all_rules, rule_by_key
+
+    if show_all:
+        rules = list(all_rules())
+    elif key:
+        found = rule_by_key(key)
+        if found is None:
+            _fail(f"unknown rule {key!r} (see `karpathy-lint rule --all`)")
+        rules = [found]
+    else:
+        raise click.UsageError("give a rule code or name, or --all")
+    click.echo(render_rules(rules, output_format), nl=False)
+
+
+@main.command()
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None)
+def clean(cache_dir):
+    """Remove the cache folder."""
+    from karpathy_lint.cache import clean_cache
+
+    removed = clean_cache(cache_dir)
+    click.echo(f"removed {removed}" if removed else "no cache to remove")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

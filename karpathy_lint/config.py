@@ -1,0 +1,214 @@
+"""`[tool.karpathy-lint]` -> frozen Settings.
+
+The nearest config above each file wins: a `karpathy-lint.toml` (top-level
+keys) or a `pyproject.toml` with a `[tool.karpathy-lint]` table (a pyproject
+without the table is skipped). `extend = "../pyproject.toml"` inherits from
+another config file. `--config FILE` replaces discovery; `--isolated` ignores
+every config file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """A bad config file, key or value: reported as one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    respect_gitignore: bool = True
+    marker: str = "Karpathy"
+    tag: str = "karpathys_code_comments"
+    project: str = "DeepSeek"
+    min_role_words: int = 20
+    min_deep_dive_words: int = 60
+    placeholders: tuple[str, ...] = ("TODO", "FIXME", "XXX", "<describe>")
+    lines_per_comment: int = 10
+    long_file_lines: int = 150
+    long_file_min_comments: int = 15
+    function_min_statements: int = 3
+    require_shape_comments: bool = True
+    allowed_names: tuple[str, ...] = ()
+    root: str = "."  # directory of the config file the settings came from
+    source: str = ""  # the config file itself ("" for defaults)
+
+    def fingerprint(self) -> str:
+        """A stable text for cache keys: every value that changes results."""
+        values = dataclasses.asdict(self)
+        values.pop("source", None)
+        return repr(sorted(values.items()))
+
+
+# key in TOML -> (field name, kind)
+_KEYS: dict[str, tuple[str, str]] = {
+    "select": ("select", "codes"),
+    "extend-select": ("extend_select", "codes"),
+    "ignore": ("ignore", "codes"),
+    "per-file-ignores": ("per_file_ignores", "per_file"),
+    "exclude": ("exclude", "strings"),
+    "extend-exclude": ("extend_exclude", "strings"),
+    "respect-gitignore": ("respect_gitignore", "bool"),
+    "marker": ("marker", "word"),
+    "tag": ("tag", "word"),
+    "project": ("project", "string"),
+    "min-role-words": ("min_role_words", "count"),
+    "min-deep-dive-words": ("min_deep_dive_words", "count"),
+    "placeholders": ("placeholders", "strings"),
+    "lines-per-comment": ("lines_per_comment", "positive"),
+    "long-file-lines": ("long_file_lines", "count"),
+    "long-file-min-comments": ("long_file_min_comments", "count"),
+    "function-min-statements": ("function_min_statements", "positive"),
+    "require-shape-comments": ("require_shape_comments", "bool"),
+    "allowed-names": ("allowed_names", "strings"),
+}
+_META_KEYS = {"extend"}
+
+
+def _check_value(key: str, kind: str, value, where: str):
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(f"{where}: `{key}` must be {expected}, got {value!r}")
+
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if kind in ("count", "positive"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if kind == "positive" else 0):
+            raise bad("a whole number" + (" of at least 1" if kind == "positive" else " (0 or more)"))
+        return value
+    if kind in ("string", "word"):
+        if not isinstance(value, str) or not value.strip():
+            raise bad("a non-empty string")
+        if kind == "word" and (not value.replace("_", "").replace("-", "").isalnum()):
+            raise bad("a single word (letters, digits, - or _)")
+        return value
+    if kind in ("strings", "codes"):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of strings")
+        if kind == "codes":
+            from karpathy_lint.registry import resolve_selector
+
+            for v in value:
+                if resolve_selector(v) is None:
+                    raise ConfigError(f"{where}: `{key}` names unknown rule {v!r}")
+        return tuple(value)
+    if kind == "per_file":
+        if not isinstance(value, dict):
+            raise bad("a table of glob = [codes]")
+        out = []
+        for glob, codes in value.items():
+            codes = _check_value(f"{key}.{glob}", "codes", codes, where)
+            out.append((glob, codes))
+        return tuple(out)
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _load_table(path: Path) -> dict | None:
+    """The karpathy-lint table of a config file; None if it has none."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: config is not valid UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("karpathy-lint")
+        if table is None:
+            return None
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.karpathy-lint] must be a table")
+        return table
+    return data
+
+
+def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
+    path = path.resolve()
+    if path in _seen:
+        raise ConfigError(f"{path}: `extend` forms a cycle")
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    table = _load_table(path)
+    if table is None:
+        raise ConfigError(f"{path}: no [tool.karpathy-lint] table")
+    where = str(path)
+    base = Settings()
+    if "extend" in table:
+        target = table["extend"]
+        if not isinstance(target, str):
+            raise ConfigError(f"{where}: `extend` must be a path string")
+        base = settings_from_file((path.parent / target), _seen + (path,))
+    values: dict = {}
+    for key, value in table.items():
+        if key in _META_KEYS:
+            continue
+        if key not in _KEYS:
+            known = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{where}: unknown key `{key}` in karpathy-lint config (known: {known})")
+        name, kind = _KEYS[key]
+        values[name] = _check_value(key, kind, value, where)
+    return dataclasses.replace(base, root=str(path.parent), source=str(path), **values)
+
+
+CONFIG_NAMES = ("karpathy-lint.toml", "pyproject.toml")
+
+
+class ConfigResolver:
+    """Finds the settings that apply to each file (nearest config wins)."""
+
+    def __init__(self, config_file: str | None = None, isolated: bool = False, adjust=None):
+        self.adjust = adjust
+        self._by_dir: dict[str, Settings] = {}
+        self._fixed: Settings | None = None
+        if config_file is not None:
+            self._fixed = self._apply(settings_from_file(Path(config_file)))
+        elif isolated:
+            self._fixed = self._apply(dataclasses.replace(Settings(), root=os.getcwd()))
+
+    def _apply(self, settings: Settings) -> Settings:
+        return self.adjust(settings) if self.adjust else settings
+
+    def for_path(self, path: str) -> Settings:
+        if self._fixed is not None:
+            return self._fixed
+        directory = os.path.dirname(os.path.abspath(path))
+        return self.for_directory(directory)
+
+    def for_directory(self, directory: str) -> Settings:
+        if self._fixed is not None:
+            return self._fixed
+        cached = self._by_dir.get(directory)
+        if cached is not None:
+            return cached
+        found: Settings | None = None
+        for name in CONFIG_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                if _load_table(Path(candidate)) is not None:
+                    found = self._apply(settings_from_file(Path(candidate)))
+                    break
+        if found is None:
+            parent = os.path.dirname(directory)
+            if parent and parent != directory:
+                found = self.for_directory(parent)
+            else:
+                found = self._apply(dataclasses.replace(Settings(), root=os.getcwd()))
+        self._by_dir[directory] = found
+        return found

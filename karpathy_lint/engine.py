@@ -1,0 +1,133 @@
+"""One file: read -> decode -> parse -> rules -> suppressions.
+
+Files that cannot be read or decoded are not findings: they come back as a
+`FileResult` with `error` set, which the CLI prints as one line and turns into
+exit code 2. A syntax error is a KL001 finding (and also exit code 2).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from karpathy_lint.model import Finding, SourceModel
+from karpathy_lint.parse import language_for, parse_source
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None  # one line: why the file could not be checked
+    syntax_error: bool = False
+
+
+class InputError(Exception):
+    """A file that cannot be checked (unreadable, binary, not UTF-8)."""
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except IsADirectoryError:
+        raise InputError("is a directory") from None
+    except PermissionError:
+        raise InputError("permission denied") from None
+    except FileNotFoundError:
+        raise InputError("no such file") from None
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc)) from None
+
+
+def decode(source: bytes) -> str:
+    if b"\x00" in source[:8192]:
+        raise InputError("binary file (contains NUL bytes)")
+    try:
+        text = source.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid UTF-8: byte 0x{source[exc.start]:02x} on line {line}") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def enabled_rules(settings, path: str):
+    from karpathy_lint.registry import all_rules, enabled_codes
+
+    codes = set(enabled_codes(settings.select, settings.extend_select, settings.ignore))
+    if settings.per_file_ignores:
+        rel = _relative(path, settings.root)
+        for glob, ignored in settings.per_file_ignores:
+            if _glob_match(glob, rel):
+                codes -= set(enabled_codes(ignored, (), ()))
+    return codes, [r for r in all_rules() if r.code in codes]
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
+    except ValueError:  # pragma: no cover - different drives on Windows
+        return path
+
+
+def _glob_match(glob: str, rel: str) -> bool:
+    import pathspec
+
+    return pathspec.PathSpec.from_lines("gitwildmatch", [glob]).match_file(rel)
+
+
+def build_model(path: str, source: bytes, settings) -> SourceModel:
+    """Decode and parse; raises InputError for undecodable input."""
+    language = language_for(path)
+    if language is None:
+        raise InputError("not a Python or CUDA file (.py, .pyi, .cu, .cuh)")
+    text = decode(source)
+    return parse_source(path, source, text, language, settings)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def split_bom(source: bytes) -> tuple[bytes, bytes]:
+    """(bom, body): offsets in findings and fixes are offsets into the body."""
+    return (BOM, source[3:]) if source.startswith(BOM) else (b"", source)
+
+
+def lint_source(path: str, source: bytes, settings) -> FileResult:
+    result = FileResult(path=path)
+    _, source = split_bom(source)
+    try:
+        model = build_model(path, source, settings)
+    except InputError as exc:
+        result.error = str(exc)
+        return result
+    codes, rules = enabled_rules(settings, path)
+    if model.syntax_error is not None:
+        result.syntax_error = True
+        if "KL001" in codes:
+            e = model.syntax_error
+            result.findings.append(
+                Finding(path=path, line=e.line, column=e.col, end_line=e.line, end_column=e.col,
+                        code="KL001", name="syntax-error", message=f"syntax error: {e.message}")
+            )
+        return result
+    findings: list[Finding] = []
+    if model.text.strip():
+        for rule in rules:
+            if model.language in rule.languages:
+                findings.extend(rule().check(model, settings))
+    if findings:
+        from karpathy_lint.suppressions import collect
+
+        sup = collect(model)
+        findings = [f for f in findings if not sup.hides(f)]
+    findings.sort(key=Finding.sort_key)
+    result.findings = findings
+    return result
+
+
+def lint_path(path: str, settings) -> FileResult:
+    try:
+        source = read_bytes(path)
+    except InputError as exc:
+        return FileResult(path=path, error=str(exc))
+    return lint_source(path, source, settings)

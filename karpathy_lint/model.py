@@ -1,0 +1,243 @@
+"""The language-neutral model of one source file.
+
+Parsing (tree-sitter, once per file) fills a `SourceModel`; every rule reads
+only this model. Positions are byte offsets into `SourceModel.source` plus
+1-based line numbers; `SourceModel.position` turns a byte offset into the
+1-based (line, column) pair that reports show (columns count characters).
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Literal
+
+Language = Literal["python", "cuda"]
+Applicability = Literal["safe", "unsafe"]
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace source[start:end] (bytes) with `content`."""
+
+    start: int
+    end: int
+    content: str
+    # 1-based positions for reports, filled in when the finding is made
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderLine:
+    """One line of the header block, decoration (` * `) already stripped.
+
+    `start` is the byte offset in the file where `text` begins; `prefix` is the
+    decoration that stood before it (empty in Python docstrings).
+    """
+
+    line: int
+    text: str
+    start: int
+    prefix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    title: str
+    kind: Literal["role", "function_list", "deep_dive", "unknown"]
+    line: int
+    body: tuple[HeaderLine, ...]
+    project: str | None = None  # the <project> of "This File's Role in <project>"
+    title_line: HeaderLine | None = None
+
+    @property
+    def words(self) -> int:
+        return sum(len(hl.text.split()) for hl in self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One Function List entry: `name(params) - description`."""
+
+    name: str
+    params: tuple[str, ...] | None  # None: written without parentheses
+    description: str
+    line: int
+    end_line: int
+    start: int  # byte offset of the entry's first character
+    end: int  # byte offset just past the entry's last line (continuations included)
+    params_start: int | None = None  # byte offset just inside "("
+    params_end: int | None = None  # byte offset of ")"
+    name_end: int = 0
+    malformed: str | None = None  # why the line does not parse as an entry
+
+
+@dataclass(slots=True)
+class Header:
+    kind: Literal["docstring", "block_comment"]
+    start: int
+    end: int
+    lines: tuple[HeaderLine, ...]
+    line: int
+    end_line: int
+    newline: str = "\n"
+    module_line: HeaderLine | None = None
+    module_title: str = ""
+    open_tags: list[HeaderLine] = field(default_factory=list)
+    close_tags: list[HeaderLine] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    entries: list[ListEntry] = field(default_factory=list)
+
+    def section(self, kind: str) -> Section | None:
+        for section in self.sections:
+            if section.kind == kind:
+                return section
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A real definition found in the code.
+
+    `listable` says whether the convention requires a Function List entry;
+    `alternatives` holds the params of other definitions of the same name
+    (try/except branches) that an entry may match instead.
+    """
+
+    name: str
+    qualname: str
+    kind: Literal["function", "class", "method", "property", "kernel", "device", "host", "nested"]
+    params: tuple[str, ...] | None  # None: not checked (class without own __init__)
+    display: str  # the real signature as a Function List would spell it
+    line: int
+    end_line: int
+    start: int
+    end: int
+    body_start: int
+    statements: int
+    tensor_work: bool = False
+    listable: bool = True
+    private: bool = False
+    type_checking: bool = False
+    alternatives: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """One comment as written: `text` includes the `#` or `//` or `/*`."""
+
+    line: int
+    col: int  # 0-based byte column
+    start: int
+    end: int
+    text: str
+    own_line: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An inline marker comment plus its continuation lines.
+
+    `status` is "ok" for `# Karpathy: text`, "malformed" for a misspelt marker,
+    "empty" for a marker with no text on its line.
+    """
+
+    line: int
+    end_line: int
+    start: int
+    end: int
+    text: str  # the text after the marker, continuation lines joined by newlines
+    status: Literal["ok", "malformed", "empty"]
+    fixed_marker_line: str | None = None  # the first line as it should read
+    comments: tuple[Comment, ...] = ()
+    own_line: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxProblem:
+    line: int
+    col: int
+    message: str
+
+
+@dataclass
+class SourceModel:
+    path: str
+    language: Language
+    source: bytes
+    text: str
+    header: Header | None = None
+    definitions: list[Definition] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    code_lines: int = 0
+    last_code_line: int = 0
+    syntax_error: SyntaxProblem | None = None
+    tag_positions: list[int] = field(default_factory=list)  # byte offsets of every tag occurrence
+    names: frozenset[str] = frozenset()  # every name the file defines or binds
+    imports: frozenset[str] = frozenset()  # names bound by imports
+    newline: str = "\n"
+    line_starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.line_starts:
+            starts = [0]
+            find = self.source.find
+            pos = find(b"\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find(b"\n", pos + 1)
+            self.line_starts = starts
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a byte offset; columns count characters."""
+        line = bisect.bisect_right(self.line_starts, offset)
+        start = self.line_starts[line - 1]
+        prefix = self.source[start:offset]
+        col = len(prefix) if prefix.isascii() else len(prefix.decode("utf-8", "replace"))
+        return line, col + 1
+
+    def line_text(self, line: int) -> str:
+        start = self.line_starts[line - 1]
+        end = self.line_starts[line] if line < len(self.line_starts) else len(self.source)
+        return self.source[start:end].decode("utf-8", "replace").rstrip("\r\n")
+
+    def line_start(self, line: int) -> int:
+        return self.line_starts[line - 1]
+
+    def line_end(self, line: int) -> int:
+        """Byte offset of the end of `line`, before its line ending."""
+        end = self.line_starts[line] if line < len(self.line_starts) else len(self.source)
+        while end > self.line_starts[line - 1] and self.source[end - 1 : end] in (b"\n", b"\r"):
+            end -= 1
+        return end
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    message: str
+    severity: str = "error"
+    fix: Fix | None = None
+    symbol: str = ""  # a stable key for baselines: the definition or section it is about
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code)

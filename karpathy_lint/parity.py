@@ -1,0 +1,149 @@
+"""Function List parity, in stages (as pydoclint does): duplicates, renames,
+stale and missing names, then params. Rules KL201-KL206 each report one stage.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from karpathy_lint.model import Definition, ListEntry, SourceModel
+from karpathy_lint.parse.header import comparable
+
+PLACEHOLDER_DESCRIPTION = "TODO: describe"
+
+
+def entry_key(name: str) -> str:
+    return name.replace("::", ".")
+
+
+@dataclass
+class Parity:
+    duplicates: list[tuple[ListEntry, ListEntry]] = field(default_factory=list)  # (repeat, first)
+    stale: list[ListEntry] = field(default_factory=list)
+    missing: list[Definition] = field(default_factory=list)
+    params: list[tuple[ListEntry, Definition]] = field(default_factory=list)
+    renamed: list[tuple[ListEntry, Definition]] = field(default_factory=list)
+
+
+def _params_match(entry: ListEntry, defs: list[Definition]) -> bool:
+    real = defs[0]
+    if real.kind == "property":
+        return not entry.params
+    options = [d.params for d in defs if d.params is not None]
+    if not options:
+        return True  # a class without its own __init__: params are not checked
+    if entry.params is None:
+        return False
+    written = comparable(entry.params)
+    return any(comparable(tuple(o)) == written for o in options)
+
+
+def parity(model: SourceModel) -> Parity:
+    """Computed once per model and shared by the parity rules."""
+    cached = getattr(model, "_parity", None)
+    if cached is not None:
+        return cached
+    result = _compute(model)
+    model._parity = result  # type: ignore[attr-defined]
+    return result
+
+
+def _compute(model: SourceModel) -> Parity:
+    out = Parity()
+    header = model.header
+    if header is None or header.section("function_list") is None:
+        return out
+    by_name: dict[str, list[Definition]] = {}
+    for d in model.definitions:
+        by_name.setdefault(d.qualname, []).append(d)
+    # an @overload stub never decides the params: the implementation does
+    for name, defs in by_name.items():
+        impl = [d for d in defs if d.alternatives != (("__overload__",),)]
+        if impl:
+            by_name[name] = impl
+    required = {name: defs for name, defs in by_name.items() if any(d.listable for d in defs)}
+
+    seen: dict[str, ListEntry] = {}
+    listed: list[ListEntry] = []
+    for entry in header.entries:
+        if entry.malformed and not entry.name:
+            continue
+        key = entry_key(entry.name)
+        if key in seen:
+            out.duplicates.append((entry, seen[key]))
+            continue
+        seen[key] = entry
+        listed.append(entry)
+
+    stale = [e for e in listed if entry_key(e.name) not in by_name]
+    missing = [defs[0] for name, defs in required.items() if name not in seen]
+    # a stale entry and a missing definition with the same params and a similar name: a rename
+    for entry in list(stale):
+        candidates = [
+            d for d in missing
+            if d.params is not None and entry.params is not None
+            and comparable(entry.params) == comparable(d.params)
+            and _similar(entry_key(entry.name), d.qualname)
+        ]
+        if len(candidates) == 1:
+            out.renamed.append((entry, candidates[0]))
+            stale.remove(entry)
+            missing.remove(candidates[0])
+    out.stale = stale
+    out.missing = sorted(missing, key=lambda d: d.start)
+    for entry in listed:
+        defs = by_name.get(entry_key(entry.name))
+        if defs and not entry.malformed and not _params_match(entry, defs):
+            out.params.append((entry, defs[0]))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _similar(a: str, b: str) -> bool:
+    """Same words in another order (`topk_route` / `route_topk`) or a close spelling."""
+    a, b = a.lower(), b.lower()
+    if sorted(a.replace(".", "_").split("_")) == sorted(b.replace(".", "_").split("_")):
+        return True
+    return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
+
+
+def entry_line_text(d: Definition, description: str = PLACEHOLDER_DESCRIPTION) -> str:
+    return f"{d.display} - {description}"
+
+
+def insertion_point(model: SourceModel) -> tuple[int, str]:
+    """(byte offset, text before the new entry) for appending to the Function List."""
+    header = model.header
+    assert header is not None
+    fl = header.section("function_list")
+    assert fl is not None and fl.title_line is not None
+    anchor_line = fl.title_line
+    indent = ""
+    if header.entries:
+        last = header.entries[-1]
+        offset = last.end
+        first_line = next(hl for hl in header.lines if hl.line == header.entries[0].line)
+        indent = first_line.text[: len(first_line.text) - len(first_line.text.lstrip())]
+        anchor = next(hl for hl in header.lines if hl.line == last.end_line)
+    else:
+        anchor = anchor_line
+        offset = anchor.start + len(anchor.text.encode("utf-8"))
+        indent = anchor.text[: len(anchor.text) - len(anchor.text.lstrip())]
+    prefix = anchor.prefix
+    return offset, header.newline + _leading(model, anchor) + prefix + indent
+
+
+def _leading(model: SourceModel, hl) -> str:
+    """Whitespace before the decoration on a header line (block comments)."""
+    start = model.line_start(hl.line)
+    before = model.source[start : hl.start - len(hl.prefix.encode("utf-8"))]
+    text = before.decode("utf-8", "replace")
+    return text if not text.strip() else ""
+
+
+def delete_range(model: SourceModel, entry: ListEntry) -> tuple[int, int]:
+    """Bytes of the entry's whole lines, line ending included."""
+    start = model.line_start(entry.line)
+    end = model.line_starts[entry.end_line] if entry.end_line < len(model.line_starts) else len(model.source)
+    return start, end

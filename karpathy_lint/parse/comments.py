@@ -1,0 +1,90 @@
+"""Comments -> inline notes (`# Karpathy: text` plus continuation lines).
+
+Language-neutral: both parsers hand over `Comment`s and the line-comment
+prefix (`#` or `//`).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from karpathy_lint.model import Comment, Note
+
+
+@lru_cache(maxsize=16)
+def marker_pattern(marker: str, prefix: str) -> re.Pattern[str]:
+    p = re.escape(prefix[0])
+    return re.compile(
+        rf"^(?P<prefix>{p}+)(?P<space>\s*)(?P<word>{re.escape(marker)})(?![\w'\u2019])"
+        rf"(?P<sep>\s*[:\-\u2013\u2014]+|\s*$)(?P<rest>.*)$",
+        re.IGNORECASE | re.DOTALL,
+    )
+
+
+def classify(text: str, marker: str, prefix: str) -> tuple[str, str, str] | None:
+    """Return (status, body, fixed_line) for a marker comment, or None.
+
+    `text` is the comment as written, e.g. "# Karpathy: x shape [b, t]".
+    """
+    if prefix == "//" and not text.startswith("//"):
+        return None
+    m = marker_pattern(marker, prefix).match(text)
+    if not m:
+        return None
+    body = m.group("rest").strip()
+    fixed = f"{prefix} {marker}: {body}" if body else f"{prefix} {marker}:"
+    ok = (
+        m.group("prefix") == prefix
+        and m.group("space") == " "
+        and m.group("word") == marker
+        and m.group("sep") == ":"
+        and m.group("rest").startswith(" ")
+    )
+    if not body:
+        return "empty", "", fixed
+    return ("ok" if ok else "malformed"), body, fixed
+
+
+def build_notes(comments: list[Comment], marker: str, prefix: str, code_lines: set[int] | None = None) -> list[Note]:
+    """Group marker comments with the plain comment lines that continue them."""
+    notes: list[Note] = []
+    current: list[Comment] = []
+    head: tuple[str, str, str] | None = None
+    line_comments = [c for c in comments if c.text.startswith(prefix)]
+
+    def flush() -> None:
+        if head is None or not current:
+            return
+        status, body, fixed = head
+        parts = [body] + [_strip_prefix(c.text, prefix) for c in current[1:]]
+        notes.append(
+            Note(
+                line=current[0].line,
+                end_line=current[-1].line,
+                start=current[0].start,
+                end=current[-1].end,
+                text="\n".join(p for p in parts if p),
+                status=status,
+                fixed_marker_line=fixed,
+                comments=tuple(current),
+                own_line=current[0].own_line,
+            )
+        )
+
+    for c in line_comments:
+        kind = classify(c.text, marker, prefix)
+        if kind is not None:
+            flush()
+            head, current = kind, [c]
+            continue
+        if head is not None and current and c.own_line and c.line == current[-1].line + 1:
+            current.append(c)
+            continue
+        flush()
+        head, current = None, []
+    flush()
+    return notes
+
+
+def _strip_prefix(text: str, prefix: str) -> str:
+    return text[len(prefix):].strip() if text.startswith(prefix) else text.strip()

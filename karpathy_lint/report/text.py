@@ -1,0 +1,66 @@
+"""`--format text` (and `concise`): `path:line:col: CODE name message`.
+
+Coloured with rich on a terminal only; plain text everywhere else.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from karpathy_lint.report import Run
+
+
+def _summary(run: Run) -> str:
+    n = len(run.findings)
+    fixable = sum(1 for f in run.findings if f.fix is not None and f.fix.applicability == "safe")
+    unsafe = sum(1 for f in run.findings if f.fix is not None and f.fix.applicability == "unsafe")
+    files = f"{run.files_checked} file{'s' if run.files_checked != 1 else ''}"
+    parts = []
+    if run.fixed:
+        parts.append(f"fixed {run.fixed}")
+    if n == 0 and not run.errors:
+        parts.append(f"All checks passed ({files} checked)")
+        return ", ".join(parts) + "."
+    text = f"Checked {files}: {n} finding{'s' if n != 1 else ''}"
+    if fixable:
+        text += f" ({fixable} fixable with --fix"
+        text += f", {unsafe} more with --unsafe-fixes)" if unsafe else ")"
+    elif unsafe:
+        text += f" ({unsafe} fixable with --fix --unsafe-fixes)"
+    if run.errors:
+        text += f", {len(run.errors)} file{'s' if len(run.errors) != 1 else ''} could not be checked"
+    parts.append(text)
+    return ", ".join(parts) + "."
+
+
+def render_text(run: Run, stream, color: bool = False, concise: bool = False) -> None:
+    lines: list[tuple[str, str, str, str]] = []
+    for f in run.findings:
+        mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
+        where = f"{f.path}:{f.line}:{f.column}:"
+        if concise:
+            lines.append((where, f.code, "", f"{f.message}{mark}"))
+        else:
+            lines.append((where, f.code, f.name, f"{f.message}{mark}"))
+    stats = ""
+    if run.statistics and run.findings:
+        counts = Counter((f.code, f.name) for f in run.findings)
+        stats = "\n".join(f"{n:5d}  {code}  {name}" for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    summary = _summary(run)
+    if color:
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console(file=stream, highlight=False, soft_wrap=True)
+        for where, code, name, message in lines:
+            name_part = f" [magenta]{escape(name)}[/]" if name else ""
+            console.print(f"[bold]{escape(where)}[/] [red]{code}[/]{name_part} {escape(message)}")
+        if stats:
+            console.print(escape(stats))
+        style = "green" if not run.findings and not run.errors else "bold"
+        console.print(f"[{style}]{escape(summary)}[/]")
+        return
+    for where, code, name, message in lines:
+        stream.write(f"{where} {code}{' ' + name if name else ''} {message}\n")
+    if stats:
+        stream.write(stats + "\n")
+    stream.write(summary + "\n")

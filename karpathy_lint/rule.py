@@ -1,0 +1,80 @@
+"""The base class every rule derives from, and its example types.
+
+A rule reads only the `SourceModel` and yields `Finding`s. Its VALID and
+INVALID examples live in the class (as in Fixit) and one test runs them all;
+a rule is fixable when an INVALID example carries the expected fixed source.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Iterator
+
+from karpathy_lint.model import Edit, Finding, Fix, SourceModel
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Source on which the rule must report nothing."""
+
+    code: str
+    language: str = "python"
+    settings: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Source on which the rule must report; `line` is where (1-based).
+
+    `expected_fix` is the whole file after applying this rule's fixes
+    (safe and unsafe); when given, the rule must offer a fix that produces it.
+    """
+
+    code: str
+    line: int | None = None
+    expected_fix: str | None = None
+    language: str = "python"
+    settings: dict = field(default_factory=dict)
+    count: int | None = None  # expected number of findings, when it matters
+
+
+def _placed(model: SourceModel, e: Edit) -> Edit:
+    line, col = model.position(e.start)
+    end_line, end_col = model.position(e.end)
+    return Edit(e.start, e.end, e.content, line, col, end_line, end_col)
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    languages: ClassVar[tuple[str, ...]] = ("python", "cuda")
+    fix_applicability: ClassVar[str | None] = None  # "safe", "unsafe" or None
+    VALID: ClassVar[list[Valid]] = []
+    INVALID: ClassVar[list[Invalid]] = []
+
+    def check(self, model: SourceModel, settings) -> Iterator[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def fixable(cls) -> bool:
+        return any(case.expected_fix is not None for case in cls.INVALID)
+
+    def finding(self, model: SourceModel, start: int, end: int, message: str, *,
+                fix: Fix | None = None, symbol: str = "") -> Finding:
+        line, col = model.position(start)
+        end_line, end_col = model.position(max(end, start))
+        if fix is not None:
+            fix = Fix(fix.applicability, tuple(_placed(model, e) for e in fix.edits), fix.message)
+        return Finding(path=model.path, line=line, column=col, end_line=end_line, end_column=end_col,
+                       code=self.code, name=self.name, message=message, fix=fix, symbol=symbol)
+
+    def finding_at_line(self, model: SourceModel, line: int, message: str, *, fix: Fix | None = None,
+                        symbol: str = "") -> Finding:
+        line = max(1, min(line, len(model.line_starts)))
+        start = model.line_start(line)
+        text_start = start + (len(model.line_text(line).encode()) - len(model.line_text(line).lstrip().encode()))
+        return self.finding(model, text_start, model.line_end(line), message, fix=fix, symbol=symbol)
+
+    def make_fix(self, edits: list[Edit] | tuple[Edit, ...], message: str = "") -> Fix:
+        assert self.fix_applicability in ("safe", "unsafe"), f"{self.code} declares no fix applicability"
+        return Fix(applicability=self.fix_applicability, edits=tuple(edits), message=message)

@@ -1,0 +1,304 @@
+"""`karpathy-lint check`: discover -> lint (cache, workers) -> fix -> report."""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+
+from karpathy_lint.engine import FileResult
+
+
+@dataclass
+class CheckOptions:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    select: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fmt: str = "text"
+    config_file: str | None = None
+    isolated: bool = False
+    fix: bool = False
+    unsafe_fixes: bool = False
+    diff: bool = False
+    exit_zero: bool = False
+    quiet: bool = False
+    use_cache: bool = True
+    cache_dir: str | None = None
+    jobs: int = 0
+    force_exclude: bool = False
+    stdin_filename: str | None = None
+    statistics: bool = False
+    output_file: str | None = None
+    show_settings: bool = False
+    baseline: str | None = None
+    write_baseline: bool = False
+
+
+def _adjuster(options: CheckOptions):
+    def adjust(settings):
+        changes = {}
+        if options.select:
+            changes["select"] = options.select
+        if options.extend_select:
+            changes["extend_select"] = tuple(settings.extend_select) + options.extend_select
+        if options.ignore:
+            changes["ignore"] = tuple(settings.ignore) + options.ignore
+        return dataclasses.replace(settings, **changes) if changes else settings
+
+    return adjust
+
+
+# -- linting, serially or over worker processes -------------------------------------------
+
+
+def _check_one(task):
+    """Worker: (path, settings, cache root or None) -> cache-format payload."""
+    path, settings, root = task
+    from karpathy_lint import cache
+    from karpathy_lint.engine import InputError, lint_source, read_bytes
+
+    try:
+        source = read_bytes(path)
+    except InputError as exc:
+        return cache.to_json([], str(exc), False)
+    key = None
+    if root is not None:
+        key = cache.key_for(path, source, settings.fingerprint())
+        hit = _load_raw(root, key)
+        if hit is not None:
+            return hit
+    result = lint_source(path, source, settings)
+    payload = cache.to_json(result.findings, result.error, result.syntax_error)
+    if key is not None and result.error is None:
+        cache.store(root, key, payload)
+    return payload
+
+
+def _load_raw(root: str, key: str):
+    import json
+
+    from karpathy_lint import __version__, cache
+
+    try:
+        with open(cache._entry_path(root, key), "rb") as fh:
+            data = json.loads(fh.read())
+    except Exception:
+        return None
+    if not isinstance(data, dict) or data.get("version") != __version__ or not isinstance(data.get("findings"), list):
+        return None
+    return data
+
+
+def lint_files(files: list[str], resolver, jobs: int, cache_root: str | None, progress=None) -> list[FileResult]:
+    from karpathy_lint import cache
+
+    tasks = [(path, resolver.for_path(path), cache_root) for path in files]
+    workers = jobs or (os.cpu_count() or 1)
+    payloads: list[dict] = []
+    if workers <= 1 or len(tasks) < 16:
+        for task in tasks:
+            payloads.append(_check_one(task))
+            if progress:
+                progress()
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+        ctx = multiprocessing.get_context(method)
+        chunk = max(1, min(32, len(tasks) // (workers * 4)))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for payload in pool.map(_check_one, tasks, chunksize=chunk):
+                payloads.append(payload)
+                if progress:
+                    progress()
+    results = []
+    for (path, _, _), payload in zip(tasks, payloads):
+        try:
+            findings, error, syntax = cache.from_json(path, payload)
+        except Exception as exc:  # pragma: no cover - a worker bug, not user input
+            findings, error, syntax = [], f"internal error: {exc}", False
+        results.append(FileResult(path=path, findings=findings, error=error, syntax_error=syntax))
+    return results
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def _progress_enabled(options: CheckOptions, n_files: int) -> bool:
+    if options.quiet or n_files < 50:
+        return False
+    if os.environ.get("CI") or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stderr.isatty()
+
+
+def run_check(options: CheckOptions) -> int:
+    from karpathy_lint.config import ConfigResolver
+    from karpathy_lint.report import Run, render
+
+    resolver = ConfigResolver(options.config_file, options.isolated, adjust=_adjuster(options))
+    if options.show_settings:
+        return _show_settings(options, resolver)
+    run = Run(statistics=options.statistics)
+    results: list[FileResult] = []
+    if options.paths == ["-"]:
+        results.append(_check_stdin(options, resolver))
+        run.files_checked = 1
+    else:
+        from karpathy_lint.discovery import discover
+
+        found = discover(options.paths, resolver, options.force_exclude)
+        run.errors.extend(found.errors)
+        root = None
+        if options.use_cache and not (options.fix or options.diff):
+            from karpathy_lint.cache import cache_root
+
+            root = cache_root(options.cache_dir)
+        bar = None
+        if _progress_enabled(options, len(found.files)):
+            bar = _Progress(len(found.files))
+        try:
+            results = lint_files(found.files, resolver, options.jobs, root, bar.advance if bar else None)
+        finally:
+            if bar:
+                bar.stop()
+        run.files_checked = len(found.files)
+        if options.fix or options.diff:
+            results, run.fixed = _apply_fixes(results, resolver, options)
+    for r in results:
+        if r.error:
+            run.errors.append((r.path, r.error))
+        run.findings.extend(r.findings)
+    run.findings.sort(key=lambda f: f.sort_key())
+    if options.baseline:
+        from karpathy_lint.baseline import apply_baseline, write_baseline
+
+        if options.write_baseline:
+            write_baseline(options.baseline, run.findings, [r.path for r in results])
+            run.findings = []
+        else:
+            run.findings = apply_baseline(options.baseline, run.findings)
+    for path, message in run.errors:
+        sys.stderr.write(f"karpathy-lint: error: {path}: {message}\n")
+    stream = sys.stdout
+    handle = None
+    if options.output_file:
+        handle = open(options.output_file, "w", encoding="utf-8")
+        stream = handle
+    try:
+        if options.quiet and options.fmt in ("text", "concise"):
+            from karpathy_lint.report.text import render_text
+
+            if run.findings:
+                import io
+
+                buf = io.StringIO()
+                render_text(run, buf, color=False, concise=options.fmt == "concise")
+                stream.write("".join(buf.getvalue().splitlines(keepends=True)[:-1]))
+        elif not (options.diff and options.fmt in ("text", "concise")):
+            color = handle is None and options.fmt in ("text", "concise") and _color_enabled()
+            render(options.fmt, run, stream, color)
+    finally:
+        if handle:
+            handle.close()
+    syntax = any(r.syntax_error for r in results)
+    if run.errors or syntax:
+        return 2
+    if options.diff:
+        return 1 if run.fixed else 0
+    if run.findings and not options.exit_zero:
+        return 1
+    return 0
+
+
+def _color_enabled() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+class _Progress:
+    def __init__(self, total: int):
+        from rich.progress import Progress
+
+        self._progress = Progress(transient=True)
+        self._progress.start()
+        self._task = self._progress.add_task("checking", total=total)
+
+    def advance(self) -> None:
+        self._progress.advance(self._task)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def _check_stdin(options: CheckOptions, resolver) -> FileResult:
+    from karpathy_lint.engine import lint_source
+
+    name = options.stdin_filename or "-"
+    settings = resolver.for_path(options.stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
+    source = sys.stdin.buffer.read()
+    if options.fix:
+        from karpathy_lint.fixer import fix_source
+
+        fixed, _ = fix_source(name, source, settings, options.unsafe_fixes)
+        sys.stdout.buffer.write(fixed)
+        sys.stdout.flush()
+        result = lint_source(name, fixed, settings)
+        options.fmt = options.fmt if options.fmt != "text" else "text"
+        options.quiet = True  # the fixed source went to stdout: findings go nowhere else
+        result.findings = [] if not options.exit_zero else result.findings
+        return result
+    return lint_source(name, source, settings)
+
+
+def _apply_fixes(results: list[FileResult], resolver, options: CheckOptions):
+    from karpathy_lint.codemods.apply import write_atomic
+    from karpathy_lint.engine import lint_source, read_bytes
+    from karpathy_lint.fixer import fix_source
+
+    fixed_total = 0
+    out: list[FileResult] = []
+    for r in results:
+        fixable = [f for f in r.findings if f.fix is not None and (options.unsafe_fixes or f.fix.applicability == "safe")]
+        if r.error or r.syntax_error or not fixable:
+            out.append(r)
+            continue
+        settings = resolver.for_path(r.path)
+        source = read_bytes(r.path)
+        new, count = fix_source(r.path, source, settings, options.unsafe_fixes)
+        if new == source:
+            out.append(r)
+            continue
+        fixed_total += count
+        if options.diff:
+            _print_diff(r.path, source, new)
+            out.append(r)
+        else:
+            write_atomic(r.path, new)
+            out.append(lint_source(r.path, new, settings))
+    return out, fixed_total
+
+
+def _print_diff(path: str, old: bytes, new: bytes) -> None:
+    import difflib
+
+    a = old.decode("utf-8", "replace").splitlines(keepends=True)
+    b = new.decode("utf-8", "replace").splitlines(keepends=True)
+    sys.stdout.writelines(difflib.unified_diff(a, b, fromfile=f"a/{path}", tofile=f"b/{path}"))
+
+
+def _show_settings(options: CheckOptions, resolver) -> int:
+    target = options.paths[0]
+    settings = resolver.for_path(target if not os.path.isdir(target) else os.path.join(target, "x.py"))
+    print(f"# settings for {target}")
+    print(f"# from {settings.source or '(defaults)'}")
+    for f in dataclasses.fields(settings):
+        if f.name in ("source",):
+            continue
+        print(f"{f.name.replace('_', '-')} = {getattr(settings, f.name)!r}")
+    return 0

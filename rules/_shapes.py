@@ -1,0 +1,35 @@
+"""The one shape format, `name shape [dim, dim, ...]`, shared by KL306, KL307
+and `verify-shapes`."""
+import re
+
+SHAPE = re.compile(r"(?P<name>[A-Za-z_][\w.]*)\s+shape\s+\[(?P<dims>[^\]\n]*)\]")
+DIM = re.compile(r"^(\.\.\.|\d+|[A-Za-z_]\w*)$")
+# `shape` followed by anything that opens a shape other than ` [`: `shape (B, T)`, `shape: [B]`, `shape=[..]`
+LOOSE = re.compile(r"(?P<name>[A-Za-z_][\w.]*)?\s*\bshape\b\s*(?:[:=]\s*|)(?P<open>[\(\[])")
+
+
+def shapes(text: str):
+    """Yield (name, dims) for every well-formed shape statement in `text`."""
+    for m in SHAPE.finditer(text):
+        dims = [d.strip() for d in m.group("dims").split(",")]
+        if dims == [""]:
+            dims = []
+        if all(DIM.match(d) for d in dims):
+            yield m.group("name"), dims
+
+
+def problems(text: str):
+    """Yield a message for each shape written another way."""
+    good_spans = []
+    for m in SHAPE.finditer(text):
+        dims = [d.strip() for d in m.group("dims").split(",")]
+        bad = [d for d in dims if d and not DIM.match(d)]
+        if bad:
+            yield (f"shape of `{m.group('name')}` has dims {', '.join(repr(b) for b in bad)}: "
+                   "write integers, identifiers or `...`")
+        good_spans.append((m.start(), m.end()))
+    for m in LOOSE.finditer(text):
+        if any(s <= m.start("open") < e for s, e in good_spans):
+            continue
+        if m.group("open") == "(" or text[m.start(): m.start("open")].rstrip().endswith((":", "=")) or not m.group("name"):
+            yield f"shape written as {text[m.start(): m.start('open') + 12].strip()!r}: write `name shape [dim, dim]`"

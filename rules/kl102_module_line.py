@@ -1,0 +1,55 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+
+
+class ModuleLineMissing(Rule):
+    """## What it does
+    Checks that the header starts with a `Module: <title>` line before the
+    opening tag, and that the title is not empty.
+
+    ## Why is this bad?
+    The title is the one-line answer to "what is this file?" that indexes,
+    tables of contents and readers skim for.
+
+    ## Example
+    ```python
+    \"\"\"
+    <karpathys_code_comments>
+    ...
+    \"\"\"
+    ```
+
+    ## Use instead
+    ```python
+    \"\"\"
+    Module: DeepSeek-MoE top-k router
+
+    <karpathys_code_comments>
+    ...
+    \"\"\"
+    ```
+    """
+
+    code = "KL102"
+    name = "module-line-missing"
+    summary = "Header has no `Module:` title line"
+
+    VALID = [
+        Valid('"""\nModule: Router\n\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'),
+    ]
+    INVALID = [
+        Invalid('"""\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2),
+        Invalid('"""\nModule:\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2),
+        Invalid('"""\n<karpathys_code_comments>\nModule: too late\n</karpathys_code_comments>\n"""\n', line=2),
+    ]
+
+    def check(self, model, settings):
+        h = model.header
+        if h is None or not (h.open_tags or h.sections):
+            return
+        if h.module_line is None:
+            line = h.open_tags[0].line if h.open_tags else h.line
+            yield self.finding_at_line(model, line, "header has no `Module: <title>` line before the opening tag",
+                                       symbol="<module>")
+        elif not h.module_title:
+            yield self.finding_at_line(model, h.module_line.line, "`Module:` line has an empty title",
+                                       symbol="<module>")

@@ -1,0 +1,37 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._examples import header
+
+
+class SectionEmpty(Rule):
+    """## What it does
+    Checks that every header section holds text.
+
+    ## Why is this bad?
+    An empty section promises an explanation and delivers nothing.
+
+    ## Example
+    ```
+    ** Technical Deep Dive **
+    </karpathys_code_comments>
+    ```
+
+    ## Use instead
+    Write the section, or run `karpathy-scaffold` to get placeholders that
+    the linter keeps flagging until they are filled.
+    """
+
+    code = "KL106"
+    name = "section-empty"
+    summary = "A header section has no text"
+
+    VALID = [Valid(header())]
+    INVALID = [Invalid(header(deep=""), line=11), Invalid(header(entries=""), line=8)]
+
+    def check(self, model, settings):
+        h = model.header
+        if h is None:
+            return
+        for s in h.sections:
+            if s.kind != "unknown" and not any(hl.text.strip() for hl in s.body):
+                yield self.finding_at_line(model, s.line, f"section `** {s.title} **` is empty",
+                                           symbol=f"<section:{s.kind}>")

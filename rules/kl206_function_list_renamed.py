@@ -1,0 +1,48 @@
+from karpathy_lint.model import Edit
+from karpathy_lint.parity import parity
+from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._examples import header
+
+
+class FunctionListRenamed(Rule):
+    """## What it does
+    Finds an entry whose function was renamed: the entry names nothing, and
+    exactly one unlisted definition has the same params and a similar name.
+
+    ## Why is this bad?
+    The description is still right; only the name is stale. Reporting it as
+    "stale" plus "missing" would invite deleting a good description.
+
+    ## Example
+    ```
+    topk_route(x, k) - Keep the k best experts   # but: def route_topk(x, k)
+    ```
+
+    ## Use instead
+    ```
+    route_topk(x, k) - Keep the k best experts
+    ```
+
+    ## Fix safety
+    Safe: only the name changes; the description is kept.
+    """
+
+    code = "KL206"
+    name = "function-list-renamed"
+    summary = "Function List entry names a function that was renamed"
+    fix_applicability = "safe"
+
+    VALID = [Valid(header("route_topk(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n")]
+    INVALID = [
+        Invalid(header("topk_route(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n", line=9,
+                expected_fix=header("route_topk(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n"),
+    ]
+
+    def check(self, model, settings):
+        for entry, d in parity(model).renamed:
+            name_start = entry.start
+            name_end = name_start + len(entry.name.encode("utf-8"))
+            fix = self.make_fix([Edit(name_start, name_end, d.qualname)], f"Rename the entry to `{d.qualname}`")
+            yield self.finding(model, entry.start, entry.end,
+                               f"`{entry.name}` is not defined; `{d.display}` (line {d.line}) has the same params "
+                               "and looks like its new name", fix=fix, symbol=d.qualname)

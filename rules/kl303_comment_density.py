@@ -1,0 +1,56 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+
+
+def longest_gap(model) -> tuple[int, int]:
+    """(first, last) line of the longest stretch of code without a note."""
+    marks = sorted({n.line for n in model.notes})
+    best = (1, 1)
+    prev = 0
+    for m in marks + [model.last_code_line + 1]:
+        if m - prev > best[1] - best[0] + 1:
+            best = (prev + 1, m - 1)
+        prev = m
+    return best
+
+
+class CommentDensity(Rule):
+    """## What it does
+    Checks that the file holds at least one marker comment per
+    `lines-per-comment` lines of code (default 10). Lines of code are
+    non-blank lines that are not comment-only and not in a docstring; a marker
+    and its continuation lines count as one comment.
+
+    ## Why is this bad?
+    A teaching file explains itself throughout, not only at the top. The
+    finding points at the longest stretch of code without a comment.
+
+    ## Example
+    Forty lines of tensor code with two comments.
+
+    ## Use instead
+    A comment every few lines: what this line does, the shapes, why.
+    """
+
+    code = "KL303"
+    name = "comment-density"
+    summary = "Too few inline comments for the lines of code"
+
+    VALID = [
+        Valid("x = 1\ny = 2\n# Karpathy: z is the sum\nz = x + y\n", settings={"lines_per_comment": 3}),
+    ]
+    INVALID = [
+        Invalid("# Karpathy: start\na = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\n", settings={"lines_per_comment": 3},
+                line=2),
+    ]
+
+    def check(self, model, settings):
+        need = model.code_lines // settings.lines_per_comment
+        have = len(model.notes)
+        if have < need:
+            first, last = longest_gap(model)
+            yield self.finding_at_line(
+                model, max(first, 1),
+                f"{have} inline comments for {model.code_lines} lines of code: write at least {need} "
+                f"(one per {settings.lines_per_comment}); lines {first}-{last} have none",
+                symbol="<density>",
+            )

@@ -1,0 +1,37 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules.kl303_comment_density import longest_gap
+
+
+class LongFileMinimum(Rule):
+    """## What it does
+    Checks that a file with `long-file-lines` or more lines of code (default
+    150) holds at least `long-file-min-comments` marker comments (default 15).
+
+    ## Why is this bad?
+    A long file is where a learner gets lost; it needs a floor of
+    explanation whatever the ratio says.
+
+    ## Example
+    A 200-line model file with 12 comments.
+
+    ## Use instead
+    15 or more comments spread through the file.
+    """
+
+    code = "KL304"
+    name = "long-file-minimum"
+    summary = "Long file with too few inline comments"
+
+    VALID = [Valid("# Karpathy: a\nx = 1\ny = 2\n", settings={"long_file_lines": 2, "long_file_min_comments": 1})]
+    INVALID = [Invalid("# Karpathy: a\nx = 1\ny = 2\n", line=2,
+                       settings={"long_file_lines": 2, "long_file_min_comments": 2})]
+
+    def check(self, model, settings):
+        if model.code_lines >= settings.long_file_lines and len(model.notes) < settings.long_file_min_comments:
+            first, _ = longest_gap(model)
+            yield self.finding_at_line(
+                model, max(first, 1),
+                f"{model.code_lines} lines of code hold {len(model.notes)} inline comments: a file of "
+                f"{settings.long_file_lines}+ lines needs at least {settings.long_file_min_comments}",
+                symbol="<long-file>",
+            )

@@ -1,0 +1,58 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._shapes import shapes
+
+
+class ShapeMissing(Rule):
+    """## What it does
+    Checks that a Python function doing tensor work (calling `torch.*`,
+    `F.*`, `einsum`, `.view`, `.reshape`, `.permute`, `.transpose` and
+    similar, or using `@`) states at least one shape in a marker comment, in
+    the form `name shape [dim, dim, ...]`.
+
+    ## Why is this bad?
+    Shapes are the first thing a learner loses track of in tensor code; one
+    line per function saying what the tensor looks like is the cheapest
+    explanation there is.
+
+    ## Example
+    ```python
+    def attend(q, k):
+        return torch.softmax(q @ k.T, dim=-1)
+    ```
+
+    ## Use instead
+    ```python
+    def attend(q, k):
+        # Karpathy: att shape [seq, seq], one row of weights per query
+        att = torch.softmax(q @ k.T, dim=-1)
+        return att
+    ```
+    """
+
+    code = "KL306"
+    name = "shape-missing"
+    summary = "Tensor function states no shape"
+    languages = ("python",)
+
+    VALID = [
+        Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),
+        Valid("def f(x):\n    return x + 1\n"),
+        Valid("def f(x):\n    return x.view(-1)\n", settings={"require_shape_comments": False}),
+    ]
+    INVALID = [
+        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1),
+        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1),
+    ]
+
+    def check(self, model, settings):
+        if not settings.require_shape_comments:
+            return
+        spans = [(n.line, n.end_line, n.text) for n in model.notes if "shape" in n.text]
+        for d in model.definitions:
+            if not d.tensor_work:
+                continue
+            start_line = model.line_of(d.start)
+            has = any(start_line <= lo <= d.end_line and any(True for _ in shapes(text)) for lo, _, text in spans)
+            if not has:
+                yield self.finding_at_line(model, d.line, f"`{d.qualname}` does tensor work but no comment states a "
+                                           "shape: add `# Karpathy: name shape [dim, ...]`", symbol=d.qualname)

@@ -1,0 +1,47 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._shapes import problems
+
+
+class ShapeMalformed(Rule):
+    """## What it does
+    Checks that shapes in marker comments use the one format,
+    `name shape [dim, dim, ...]`, with integer, identifier or `...` dims.
+
+    ## Why is this bad?
+    One format is what makes shapes checkable (`karpathy-lint verify-shapes`
+    runs the code and compares) and scannable; `x: (B, T)` and
+    `shape=(B, T*2)` are neither.
+
+    ## Example
+    ```python
+    # Karpathy: x shape (batch, seq)
+    ```
+
+    ## Use instead
+    ```python
+    # Karpathy: x shape [batch, seq]
+    ```
+    """
+
+    code = "KL307"
+    name = "shape-malformed"
+    summary = "Shape comment not in `name shape [dim, ...]` form"
+
+    VALID = [
+        Valid("# Karpathy: x shape [batch, seq, d_model]\nx = 1\n"),
+        Valid("# Karpathy: the shape of things to come\nx = 1\n"),
+        Valid("# Karpathy: h shape [..., 4, d]\nh = 1\n"),
+    ]
+    INVALID = [
+        Invalid("# Karpathy: x shape (batch, seq)\nx = 1\n", line=1),
+        Invalid("# Karpathy: x shape [batch, seq*2]\nx = 1\n", line=1),
+        Invalid("# Karpathy: shape: [batch, seq]\nx = 1\n", line=1),
+    ]
+
+    def check(self, model, settings):
+        for note in model.notes:
+            if "shape" not in note.text:
+                continue
+            for message in problems(note.text):
+                c = note.comments[0]
+                yield self.finding(model, c.start, c.end, message, symbol=f"<shape:{note.text[:40]}>")

@@ -1,0 +1,47 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+
+
+class SignatureMissing(Rule):
+    """## What it does
+    Checks that the file ends with a marker comment after its last line of
+    code: the closing signature.
+
+    ## Why is this bad?
+    The closing comment is where the file sums itself up for the reader who
+    got to the end: what the idea buys, in one or two lines.
+
+    ## Example
+    ```python
+    if __name__ == "__main__":
+        main()
+    ```
+
+    ## Use instead
+    ```python
+    if __name__ == "__main__":
+        main()
+
+    # Karpathy: Simple idea, huge impact. Pretty cool engineering tbh.
+    ```
+    """
+
+    code = "KL308"
+    name = "signature-missing"
+    summary = "File does not end with a closing marker comment"
+
+    VALID = [
+        Valid("x = 1\n\n# Karpathy: that's all, folks.\n"),
+        Valid("int main() { return 0; }\n// Karpathy: fin.\n", language="cuda"),
+    ]
+    INVALID = [
+        Invalid("# Karpathy: start\nx = 1\n", line=2),
+        Invalid("x = 1\n# Karpathy: not last\ny = 2\n", line=3),
+    ]
+
+    def check(self, model, settings):
+        if model.code_lines == 0:
+            return
+        if not model.notes or model.notes[-1].line <= model.last_code_line:
+            yield self.finding_at_line(model, model.last_code_line,
+                                       f"file does not end with a closing `{settings.marker}:` comment after its "
+                                       "last line of code", symbol="<signature>")
