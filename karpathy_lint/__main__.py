@@ -1,4 +1,4 @@
-from karpathy_lint.cli import main
+from karpathy_lint.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -40,6 +40,17 @@ def main() -> None:
     """
 
 
+def entry() -> None:
+    """Console-script entry point: `main` with a quiet exit on a closed pipe."""
+    try:
+        main()
+    except BrokenPipeError:
+        # `karpathy-lint ... | head`: stop quietly, like other Unix tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_FINDINGS)
+
+
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for v in values:
@@ -136,6 +147,21 @@ def clean(cache_dir):
 
     removed = clean_cache(cache_dir)
     click.echo(f"removed {removed}" if removed else "no cache to remove")
+
+
+@main.command("verify-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("target", required=True)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--format", "fmt", type=click.Choice(["text", "concise", "json", "json-lines", "github", "sarif"]),
+              default="text", show_default=True)
+@click.option("--report-unverified", is_flag=True, help="Report shape comments whose line never ran as findings.")
+@click.option("--pytest", "use_pytest", is_flag=True, help="Run TARGET with pytest instead of as a script.")
+def verify_shapes(target, args, fmt, report_unverified, use_pytest):
+    """Run TARGET (a script, or tests with --pytest) and check every shape comment."""
+    from karpathy_lint.shapes.cli import run_verify_shapes
+
+    sys.exit(run_verify_shapes(target, list(args), fmt=fmt, report_unverified=report_unverified,
+                               use_pytest=use_pytest))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,7 +140,7 @@ def _walk(top: str, resolver, gitignore: _GitIgnore, add) -> None:
         for f in sorted(files):
             if language_for(f) is None:
                 continue
-            full = os.path.join(root, f)
+            full = os.path.normpath(os.path.join(root, f))
             if not os.path.isfile(full):
                 continue
             if _excluded_by_settings(full, settings, False):

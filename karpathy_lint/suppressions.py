@@ -30,13 +30,13 @@ class Suppressions:
 def _codes(raw: str | None) -> set[str]:
     if raw is None:
         return {ALL}
-    from karpathy_lint.registry import code_for
+    from karpathy_lint.registry import resolve_selector
 
     out: set[str] = set()
     for part in raw.split(","):
         part = part.strip()
         if part:
-            out.add(code_for(part) or part)
+            out |= resolve_selector(part) or {part}
     return out
 
 

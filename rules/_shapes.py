@@ -3,7 +3,8 @@ and `verify-shapes`."""
 import re
 
 SHAPE = re.compile(r"(?P<name>[A-Za-z_][\w.]*)\s+shape\s+\[(?P<dims>[^\]\n]*)\]")
-DIM = re.compile(r"^(\.\.\.|\d+|[A-Za-z_]\w*)$")
+# a dim: `...`, an integer, an identifier, or arithmetic over them (`K/128`, `seq_len + 1`, `2*d`)
+DIM = re.compile(r"^(\.\.\.|[\w\s+\-*/()]*\w[\w\s+\-*/()]*)$")
 # `shape` followed by anything that opens a shape other than ` [`: `shape (B, T)`, `shape: [B]`, `shape=[..]`
 LOOSE = re.compile(r"(?P<name>[A-Za-z_][\w.]*)?\s*\bshape\b\s*(?:[:=]\s*|)(?P<open>[\(\[])")
 
@@ -26,7 +27,7 @@ def problems(text: str):
         bad = [d for d in dims if d and not DIM.match(d)]
         if bad:
             yield (f"shape of `{m.group('name')}` has dims {', '.join(repr(b) for b in bad)}: "
-                   "write integers, identifiers or `...`")
+                   "write integers, identifiers, arithmetic on them, or `...`")
         good_spans.append((m.start(), m.end()))
     for m in LOOSE.finditer(text):
         if any(s <= m.start("open") < e for s, e in good_spans):

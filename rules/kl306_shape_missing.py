@@ -49,7 +49,7 @@ class ShapeMissing(Rule):
             return
         spans = [(n.line, n.end_line, n.text) for n in model.notes if "shape" in n.text]
         for d in model.definitions:
-            if not d.tensor_work:
+            if not d.tensor_work or d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
             start_line = model.line_of(d.start)
             has = any(start_line <= lo <= d.end_line and any(True for _ in shapes(text)) for lo, _, text in spans)

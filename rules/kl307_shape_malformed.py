@@ -31,10 +31,11 @@ class ShapeMalformed(Rule):
         Valid("# Karpathy: x shape [batch, seq, d_model]\nx = 1\n"),
         Valid("# Karpathy: the shape of things to come\nx = 1\n"),
         Valid("# Karpathy: h shape [..., 4, d]\nh = 1\n"),
+        Valid("# Karpathy: s shape [K/128, seq_len + 1, 2*d]\ns = 1\n"),
     ]
     INVALID = [
         Invalid("# Karpathy: x shape (batch, seq)\nx = 1\n", line=1),
-        Invalid("# Karpathy: x shape [batch, seq*2]\nx = 1\n", line=1),
+        Invalid("# Karpathy: x shape [batch, seq**2 % 3]\nx = 1\n", line=1),
         Invalid("# Karpathy: shape: [batch, seq]\nx = 1\n", line=1),
     ]
 

@@ -15,7 +15,7 @@ from karpathy_lint.model import Comment, Note
 def marker_pattern(marker: str, prefix: str) -> re.Pattern[str]:
     p = re.escape(prefix[0])
     return re.compile(
-        rf"^(?P<prefix>{p}+)(?P<space>\s*)(?P<word>{re.escape(marker)})(?![\w'\u2019])"
+        rf"^(?P<prefix>{p}+)(?P<space>\s*)(?P<word>{re.escape(marker)})(?![\w'\u2019]|-lint)"
         rf"(?P<sep>\s*[:\-\u2013\u2014]+|\s*$)(?P<rest>.*)$",
         re.IGNORECASE | re.DOTALL,
     )

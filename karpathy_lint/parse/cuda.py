@@ -50,8 +50,11 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     for node in sorted(caps.get("comment", ()), key=lambda n: n.start_byte):
         row, col = node.start_point
         own = not source[line_starts[row] : node.start_byte].strip()
-        comments.append(Comment(line=row + 1, col=col, start=node.start_byte, end=node.end_byte,
-                                text=node_text(source, node), own_line=own))
+        end = node.end_byte
+        while end > node.start_byte and source[end - 1 : end] in (b"\r", b"\n"):
+            end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
+        comments.append(Comment(line=row + 1, col=col, start=node.start_byte, end=end,
+                                text=source[node.start_byte : end].decode("utf-8", "replace"), own_line=own))
     model.comments = comments
     model.notes = build_notes(comments, settings.marker, "//")
     model.header = _header(model, root, comments, settings)
@@ -118,7 +121,11 @@ def _header(model: SourceModel, root, comments: list[Comment], settings):
 
 def _declarator_name(node, source: bytes) -> str | None:
     while node is not None and node.type not in NAME_TYPES:
-        node = node.child_by_field_name("declarator")
+        inner = node.child_by_field_name("declarator")
+        if inner is None:  # reference_declarator and friends hold the inner declarator unnamed
+            inner = next((c for c in node.named_children if c.type in NAME_TYPES or c.type.endswith("declarator")),
+                         None)
+        node = inner
     if node is None:
         return None
     if node.type == "template_function":

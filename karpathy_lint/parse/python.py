@@ -20,7 +20,12 @@ QUERY = """
 (augmented_assignment operator: "@=") @matmul
 """
 
-TORCH_ROOTS = frozenset({"torch", "F", "nn"})
+TORCH_ROOTS = frozenset({"torch", "F"})
+# torch.<these> are set-up calls, not tensor work
+NOT_TENSOR_WORK = frozenset({"cuda", "backends", "manual_seed", "no_grad", "inference_mode", "device", "set_grad_enabled",
+                             "get_default_dtype", "set_default_dtype", "is_tensor", "distributed", "multiprocessing",
+                             "compile", "jit", "set_num_threads", "get_num_threads", "nn", "utils", "Generator",
+                             "use_deterministic_algorithms", "set_printoptions", "finfo", "iinfo", "testing", "dtype"})
 TENSOR_METHODS = frozenset(
     {"view", "reshape", "permute", "transpose", "einsum", "matmul", "bmm", "unsqueeze", "squeeze", "flatten",
      "softmax", "masked_fill", "expand", "repeat", "contiguous", "unflatten", "scatter_add_", "index_add_",
@@ -130,9 +135,12 @@ def parse_python(path: str, source: bytes, text: str, settings) -> SourceModel:
         row, col = node.start_point
         line_start = line_starts[row]
         own = not source[line_start : node.start_byte].strip()
+        end = node.end_byte
+        while end > node.start_byte and source[end - 1 : end] in (b"\r", b"\n"):
+            end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
         comments.append(
-            Comment(line=row + 1, col=col, start=node.start_byte, end=node.end_byte,
-                    text=node_text(source, node), own_line=own)
+            Comment(line=row + 1, col=col, start=node.start_byte, end=end,
+                    text=source[node.start_byte : end].decode("utf-8", "replace"), own_line=own)
         )
     model.comments = comments
     model.notes = build_notes(comments, settings.marker, "#")
@@ -202,10 +210,11 @@ def _header_from_docstring(model: SourceModel, stmt, settings):
 def _tensor_sites(caps, source: bytes) -> list[int]:
     sites: list[int] = []
     for node in caps.get("callattr", ()):
-        text = source[node.start_byte : node.end_byte]
-        root, _, _ = text.partition(b".")
-        last = text.rsplit(b".", 1)[-1]
-        if root.decode("ascii", "replace") in TORCH_ROOTS or last.decode("ascii", "replace") in TENSOR_METHODS:
+        parts = source[node.start_byte : node.end_byte].decode("utf-8", "replace").split(".")
+        if parts[0] in TORCH_ROOTS:
+            if parts[0] == "F" or (len(parts) > 1 and parts[1] not in NOT_TENSOR_WORK):
+                sites.append(node.start_byte)
+        elif parts[-1] in TENSOR_METHODS:
             sites.append(node.start_byte)
     for node in caps.get("callid", ()):
         if source[node.start_byte : node.end_byte] in (b"einsum",):

@@ -1,0 +1,163 @@
+"""`--format sarif`: one SARIF 2.1.0 log for GitHub code scanning and editors.
+
+The log holds one run: `tool.driver` lists every rule (id, name, short and
+full description, help text from the rule's docs, default level), and each
+finding is a result with `ruleId`/`ruleIndex`, a region (1-based lines;
+columns count characters, so the run declares `columnKind:
+unicodeCodePoints`; end columns are exclusive, as SARIF wants), a
+`partialFingerprints` entry keyed like the baseline (path, rule, symbol, no
+line number), and its fix as `fixes[].artifactChanges[].replacements`.
+Paths are URIs relative to `%SRCROOT%`, the folder the linter ran in; a file
+outside it gets an absolute `file:` URI. Files that could not be checked are
+`toolExecutionNotifications` of the invocation.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from karpathy_lint import __version__
+from karpathy_lint.report import Run
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_VERSION = "2.1.0"
+INFORMATION_URI = "https://pypi.org/project/karpathy-lint/"
+SRCROOT = "%SRCROOT%"
+
+_LEVELS = {"error": "error", "warning": "warning", "info": "note", "note": "note"}
+
+
+def _level(severity: str) -> str:
+    return _LEVELS.get(severity, "warning")
+
+
+def _rule_descriptors() -> tuple[list[dict], dict[str, int]]:
+    from karpathy_lint.docs import fix_label, rule_doc
+    from karpathy_lint.registry import ENGINE_CODES, all_rules
+
+    rules: list[dict] = []
+    for code, name in sorted(ENGINE_CODES.items()):
+        text = "The file does not parse; no other rule runs on it."
+        rules.append({
+            "id": code, "name": name,
+            "shortDescription": {"text": "The file does not parse"},
+            "fullDescription": {"text": text},
+            "help": {"text": text, "markdown": text},
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"fix": "no", "languages": ["python", "cuda"]},
+        })
+    for r in all_rules():
+        doc = rule_doc(r) or r.summary
+        rules.append({
+            "id": r.code, "name": r.name,
+            "shortDescription": {"text": r.summary},
+            "fullDescription": {"text": doc},
+            "help": {"text": doc, "markdown": doc},
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"fix": fix_label(r), "languages": list(r.languages)},
+        })
+    return rules, {d["id"]: i for i, d in enumerate(rules)}
+
+
+def _location(path: str) -> dict:
+    """An artifactLocation: relative to %SRCROOT% when the file is under it."""
+    if path == "-":
+        return {"uri": "-"}
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, os.getcwd())
+    if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
+        return {"uri": Path(absolute).as_uri()}
+    return {"uri": quote(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+
+
+def _root_uri() -> str:
+    uri = Path(os.getcwd()).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
+    region = {"startLine": max(1, line), "startColumn": max(1, column)}
+    if end_line and end_line >= region["startLine"]:
+        region["endLine"] = end_line
+        end = max(1, end_column)
+        if end_line == region["startLine"]:
+            end = max(end, region["startColumn"])
+        region["endColumn"] = end
+    return region
+
+
+def _fingerprint(f) -> str:
+    key = "\0".join((os.path.relpath(os.path.abspath(f.path)).replace(os.sep, "/"), f.code, f.symbol or ""))
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _fixes(f, location: dict) -> list[dict]:
+    if f.fix is None or not f.fix.edits or any(e.line < 1 for e in f.fix.edits):
+        return []
+    replacements = [
+        {"deletedRegion": _region(e.line, e.column, e.end_line, e.end_column), "insertedContent": {"text": e.content}}
+        for e in f.fix.edits
+    ]
+    description = f.fix.message or f"Fix {f.code}"
+    return [{
+        "description": {"text": f"{description} ({f.fix.applicability} fix)"},
+        "artifactChanges": [{"artifactLocation": dict(location), "replacements": replacements}],
+        "properties": {"applicability": f.fix.applicability},
+    }]
+
+
+def sarif_log(run: Run) -> dict:
+    rules, index = _rule_descriptors()
+    results = []
+    for f in run.findings:
+        if f.code not in index:  # a code from outside the registry (e.g. verify-shapes)
+            index[f.code] = len(rules)
+            rules.append({"id": f.code, "name": f.name, "shortDescription": {"text": f.name},
+                          "defaultConfiguration": {"level": _level(f.severity)}})
+        location = _location(f.path)
+        result = {
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": _level(f.severity),
+            "message": {"text": f.message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": location,
+                "region": _region(f.line, f.column, f.end_line, f.end_column),
+            }}],
+            "partialFingerprints": {"karpathyLint/v1": _fingerprint(f)},
+        }
+        fixes = _fixes(f, location)
+        if fixes:
+            result["fixes"] = fixes
+        results.append(result)
+    notifications = [
+        {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": {"artifactLocation": _location(path)}}]}
+        for path, message in run.errors
+    ]
+    invocation = {"executionSuccessful": not run.errors}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return {
+        "$schema": SCHEMA_URI,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": {"driver": {
+                "name": "karpathy-lint",
+                "version": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }},
+            "invocations": [invocation],
+            "originalUriBaseIds": {SRCROOT: {"uri": _root_uri()}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+
+
+def render_sarif(run: Run, stream) -> None:
+    json.dump(sarif_log(run), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

@@ -1,0 +1,1 @@
+"""verify-shapes: check shape comments against the running code."""
