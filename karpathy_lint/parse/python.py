@@ -165,8 +165,12 @@ def parse_python(path: str, source: bytes, text: str, settings) -> SourceModel:
 
 def _syntax_problem(root, text: str, path: str) -> SyntaxProblem | None:
     """Report a syntax error only when Python agrees the file does not compile."""
+    import warnings
+
     try:
-        compile(text, path, "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are the user's business, not ours
+            compile(text, path, "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
     except SyntaxError as exc:
         msg = exc.msg or "invalid syntax"
         return SyntaxProblem(line=exc.lineno or 1, col=max((exc.offset or 1), 1), message=msg)

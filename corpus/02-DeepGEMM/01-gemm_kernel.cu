@@ -1,0 +1,508 @@
+/*
+Module: GEMM teaching ladder, from a naive SGEMM to a DeepGEMM-style block-scaled FP8 GEMM
+
+Comments in this file are written in the style of Andrej Karpathy's teaching; he did not write them.
+
+<karpathys_code_comments>
+** This File's Role in DeepSeek **
+DeepGEMM (deepseek-ai/DeepGEMM) is DeepSeek's FP8 matmul library for the DeepSeek-V3 FP8 recipe, called
+by FP8 linear and MoE expert layers: dense GEMMs plus grouped GEMMs (contiguous layout for training and
+prefill, masked layout for CUDA-graph decoding fed by DeepEP). The kernel lived in deep_gemm/include/deep_gemm/fp8_gemm.cuh at the
+first release and now in csrc/jit_kernels/impls/sm90_fp8_gemm_1d2d.hpp. It takes E4M3 activations and
+weights with FP32 scales and hands BF16 outputs to the next layer. This file climbs to that idea on CUDA
+cores: it leaves out TMA, WGMMA, warp specialization, the JIT, grouped layouts and BF16 output.
+
+** Function List **
+sgemm_naive(M, N, K, A, B, C) - Step 1: one thread per output, threads along a row of C (coalesced)
+sgemm_smem_tiled<BS>(M, N, K, A, B, C) - Step 2: BS x BS tiles of A and B staged in shared memory
+sgemm_2d_blocktile<BM, BN, BK, TM, TN>(M, N, K, A, B, C) - Step 3: each thread owns a TM x TN register tile
+fma_step_8x8<BM, BN>(a_row, b_row, trow, tcol, acc) - One k step of an 8x8 register tile, read with float4
+store_tile_8x8<BM, BN>(C, N, trow, tcol, acc) - Write an 8x8 register tile back with float4 stores
+sgemm_vectorized<BM, BN, BK>(M, N, K, A, B, C) - Step 4: float4 global loads, float4 shared reads
+stage_fp8_tile<ROWS, BK, NT>(src, ld, k0, dst) - Load a K-major FP8 tile, upcast, store it transposed
+fp8_gemm_blockscaled<BM, BN, BK>(M, N, K, A8, a_scale, B8, b_scale, C) - Step 5: E4M3 GEMM with 1x128
+    and 128x128 scales, FP32 promotion every 128 elements of K
+quantize_blocks(x, rows, cols, block_rows, q, scale) - Host: amax-scaled E4M3 cast per block_rows x 128
+make_host_data(n, seed) - Host: random A, B and their block-scaled FP8 copies
+to_device<T>(v) - cudaMalloc + cudaMemcpy of one host vector
+upload(h, n) - Copy the host data to the GPU and allocate C
+free_problem(p) - Release the device buffers
+reference_fp32_cpu(A, B, n, C) - Plain triple loop with double accumulation
+reference_fp8_cpu(h, n, C) - The same block-scaled FP8 math as step 5, on the CPU in double
+rel_frobenius(x, ref) - ||x - ref|| / ||ref||
+calc_diff(x, y) - DeepGEMM's test metric 1 - 2*sum(xy)/sum(x^2 + y^2)
+launch(id, p) - Launch kernel number id (0 = cuBLAS, only with USE_CUBLAS)
+time_ms(id, p, warmup, iters) - Milliseconds per launch, timed with CUDA events
+main(argc, argv) - Check every kernel against a reference, then time it and compare with cuBLAS
+
+** Technical Deep Dive **
+First, a correction. The guide this corpus started from files this kernel under DeepGEMM as a
+"hand-optimized GEMM with tiling and shared memory". That describes a generic SGEMM, not DeepGEMM.
+DeepGEMM's ideas are (deepseek-ai/DeepGEMM initial README, fp8_gemm.cuh): FP8 E4M3 inputs; one FP32
+scale per token per 128 channels for activations (1x128) and one per 128x128 block for weights;
+BLOCK_K = 128 so each K block needs one scale pair; WGMMA accumulates a K block on tensor cores, then
+the math warpgroups scale the partial sum and add it into FP32 registers on CUDA cores ("promotion",
+DeepSeek-V3 report arXiv:2412.19437 section 3.3.2: tensor-core FP8 accumulation keeps only about 14 bits,
+so promote every N_C = 128 elements); TMA with multicast feeding a multi-stage shared-memory pipeline;
+persistent warp specialization; and a JIT that bakes shapes and block sizes in as constants. Initial
+release: up to 1358 TFLOPS on H800 (M=4096, N=7168, K=16384); later "up to 1550 TFLOPS". This ladder
+teaches the memory hierarchy first, because every one of those tricks is about feeding the math units.
+
+The ladder (C = A @ B, row-major FP32, square n by default):
+1. Naive: each output reads a row of A and a column of B from global memory, 2 loads per FMA.
+2. Shared-memory tiles of 32 x 32: each element loaded from global memory is reused 32 times.
+3. 2D register blocking: a 256-thread block computes 128 x 128; per k step a thread reads 8 + 8 values
+   from shared memory and does 64 FMAs, so shared memory stops being the bottleneck.
+4. Vectorised: float4 loads from global and shared memory, and a thread's 8 rows/cols are split into
+   two groups of 4 so a warp's float4 reads are contiguous (no bank conflicts).
+5. FP8 block-scaled GEMM in DeepGEMM's NT layout (C = A8 @ B8^T, both K-major), scales applied once per
+   128-element K block. On CUDA cores the partial sum is already FP32, so here promotion shows WHERE the
+   scales multiply; the precision rescue only matters on tensor cores.
+
+What to expect: siboehm/SGEMM_CUDA (README, FP32 4096^3 on an A6000, cuBLAS 23,249.6 GFLOP/s) measured
+coalesced naive 8.5%, shared-memory caching 12.8%, 2D blocktiling 68.7%, vectorised 78.4%, warptiling
+93.7% of cuBLAS. Our steps 1-4 mirror his kernels 2, 3, 5 and 6 (warptiling, his kernel 10, is the
+next rung and is not here). On an H100 every number is unmeasured: this file was written without a GPU.
+The target (a goal, not a measurement) is step 4 at >= 70% of cuBLAS SGEMM at 4096^3; run
+bench/gemm_bench.py to find out. With TF32 off, cuBLAS SGEMM on Hopper runs on CUDA cores too (H100 SXM
+FP32 peak about 67 TFLOPS, NVIDIA datasheet, unverified here), so the race is fair.
+
+Build: nvcc -O3 -std=c++17 -arch=sm_90 -o gemm 01-gemm_kernel.cu (add -DUSE_CUBLAS -lcublas to
+measure cuBLAS in-process). Run: gemm [n=4096] [--check 512] [--iters 5] [--cublas-gflops X].
+Exit codes: 0 all PASS, 1 a kernel FAILed or CUDA failed, 2 bad arguments, 3 no CUDA device.
+</karpathys_code_comments>
+*/
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+#include <cuda_fp8.h>
+#include <cuda_runtime.h>
+#ifdef USE_CUBLAS
+#include <cublas_v2.h>
+static cublasHandle_t g_cublas;
+#endif
+
+// Karpathy: every CUDA call is checked; a failure prints where it happened and exits with code 1.
+#define CUDA_CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
+    fprintf(stderr, "CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__); exit(1); } } while (0)
+
+// Karpathy: DeepGEMM's BLOCK_K. One activation scale and one weight scale cover 128 elements of K.
+constexpr int SCALE_BLOCK = 128;
+// Karpathy: largest finite E4M3 value; quantizers map each block's amax onto it.
+constexpr float E4M3_MAX = 448.0f;
+
+// ---------------------------------------------------------------- step 1: naive
+// Karpathy: A shape [M, K], B shape [K, N], C shape [M, N], all row-major.
+__global__ void sgemm_naive(int M, int N, int K, const float* A, const float* B, float* C) {
+    // Karpathy: x runs along a row of C, so a warp reads 32 neighbouring floats of B (one transaction)
+    // and all 32 threads read the SAME A element (a broadcast). Swap x and y: ~6x slower (siboehm, A6000).
+    int col = blockIdx.x * blockDim.x + threadIdx.x;
+    int row = blockIdx.y * blockDim.y + threadIdx.y;
+    if (row >= M || col >= N) return;
+    float acc = 0.f;
+    for (int k = 0; k < K; ++k) acc += A[row * K + k] * B[k * N + col];
+    C[row * N + col] = acc;
+}
+
+// ---------------------------------------------------------------- step 2: shared-memory tiling
+template <int BS>
+__global__ void sgemm_smem_tiled(int M, int N, int K, const float* A, const float* B, float* C) {
+    // Karpathy: the block cooperatively copies a BS x BS tile of A and of B into shared memory, then
+    // every thread reuses each staged value BS times. Global traffic drops by a factor of BS.
+    __shared__ float As[BS][BS], Bs[BS][BS];
+    const int tx = threadIdx.x, ty = threadIdx.y;
+    const int row = blockIdx.y * BS + ty, col = blockIdx.x * BS + tx;
+    float acc = 0.f;
+    for (int k0 = 0; k0 < K; k0 += BS) {
+        As[ty][tx] = A[row * K + k0 + tx];
+        Bs[ty][tx] = B[(k0 + ty) * N + col];
+        // Karpathy: barrier 1: nobody reads the tile before everyone has written it.
+        __syncthreads();
+        for (int k = 0; k < BS; ++k) acc += As[ty][k] * Bs[k][tx];
+        // Karpathy: barrier 2: nobody overwrites the tile while a neighbour still reads it.
+        __syncthreads();
+    }
+    C[row * N + col] = acc;
+}
+
+// ---------------------------------------------------------------- step 3: 2D register blocking
+template <int BM, int BN, int BK, int TM, int TN>
+__global__ void __launch_bounds__((BM / TM) * (BN / TN))
+sgemm_2d_blocktile(int M, int N, int K, const float* A, const float* B, float* C) {
+    constexpr int NT = (BM / TM) * (BN / TN);
+    // Karpathy: As is stored transposed, As shape [BK, BM], so "column k of the A tile" is a
+    // contiguous row in shared memory, just like a row of Bs.
+    __shared__ float As[BK][BM], Bs[BK][BN];
+    const int tid = threadIdx.x, trow = tid / (BN / TN), tcol = tid % (BN / TN);
+    A += blockIdx.y * BM * K;
+    B += blockIdx.x * BN;
+    C += blockIdx.y * BM * N + blockIdx.x * BN;
+    float acc[TM][TN] = {}, a_reg[TM], b_reg[TN];
+    for (int k0 = 0; k0 < K; k0 += BK) {
+        // Karpathy: NT threads copy BM*BK + BK*BN floats, several per thread, one float at a time.
+        for (int i = tid; i < BM * BK; i += NT) As[i % BK][i / BK] = A[(i / BK) * K + k0 + i % BK];
+        for (int i = tid; i < BK * BN; i += NT) Bs[i / BN][i % BN] = B[(k0 + i / BN) * N + i % BN];
+        __syncthreads();
+        for (int k = 0; k < BK; ++k) {
+            // Karpathy: the heart of it: TM + TN shared loads buy TM * TN FMAs (8 + 8 -> 64 here).
+            // An outer product in registers, the fastest memory on the chip.
+            for (int i = 0; i < TM; ++i) a_reg[i] = As[k][trow * TM + i];
+            for (int j = 0; j < TN; ++j) b_reg[j] = Bs[k][tcol * TN + j];
+            for (int i = 0; i < TM; ++i)
+                for (int j = 0; j < TN; ++j) acc[i][j] += a_reg[i] * b_reg[j];
+        }
+        __syncthreads();
+    }
+    for (int i = 0; i < TM; ++i)
+        for (int j = 0; j < TN; ++j) C[(trow * TM + i) * N + tcol * TN + j] = acc[i][j];
+}
+
+// ---------------------------------------------------------------- step 4: float4 everywhere
+// Karpathy: thread (trow, tcol) owns rows {trow*4 + r, BM/2 + trow*4 + r} and the same split for
+// columns. Neighbouring threads then read neighbouring float4s: 16 threads cover 256 contiguous bytes,
+// which is conflict-free, where a plain 8-wide stride would make two threads share a bank.
+template <int BM, int BN>
+__device__ __forceinline__ void fma_step_8x8(const float* a_row, const float* b_row, int trow, int tcol,
+                                             float (&acc)[8][8]) {
+    // Karpathy: this thread's 8 values of A's column k and 8 of B's row k: 4 float4 loads, 64 FMAs.
+    float a[8], b[8];
+    for (int h = 0; h < 2; ++h) {
+        const float4 av = *reinterpret_cast<const float4*>(a_row + h * (BM / 2) + trow * 4);
+        const float4 bv = *reinterpret_cast<const float4*>(b_row + h * (BN / 2) + tcol * 4);
+        a[4 * h] = av.x; a[4 * h + 1] = av.y; a[4 * h + 2] = av.z; a[4 * h + 3] = av.w;
+        b[4 * h] = bv.x; b[4 * h + 1] = bv.y; b[4 * h + 2] = bv.z; b[4 * h + 3] = bv.w;
+    }
+    for (int i = 0; i < 8; ++i)
+        for (int j = 0; j < 8; ++j) acc[i][j] += a[i] * b[j];
+}
+
+template <int BM, int BN>
+__device__ __forceinline__ void store_tile_8x8(float* C, int N, int trow, int tcol, const float (&acc)[8][8]) {
+    // Karpathy: register i lives in row (i / 4) * BM/2 + trow*4 + i % 4; same rule for columns.
+    for (int i = 0; i < 8; ++i) {
+        float* c_row = C + ((i / 4) * (BM / 2) + trow * 4 + i % 4) * N + tcol * 4;
+        for (int h = 0; h < 2; ++h)
+            *reinterpret_cast<float4*>(c_row + h * (BN / 2)) =
+                make_float4(acc[i][4 * h], acc[i][4 * h + 1], acc[i][4 * h + 2], acc[i][4 * h + 3]);
+    }
+}
+
+template <int BM, int BN, int BK>
+__global__ void __launch_bounds__((BM / 8) * (BN / 8))
+sgemm_vectorized(int M, int N, int K, const float* A, const float* B, float* C) {
+    constexpr int NT = (BM / 8) * (BN / 8);
+    // Karpathy: alignas(16) because we read these arrays as float4.
+    alignas(16) __shared__ float As[BK][BM], Bs[BK][BN];
+    const int tid = threadIdx.x, trow = tid / (BN / 8), tcol = tid % (BN / 8);
+    A += blockIdx.y * BM * K;
+    B += blockIdx.x * BN;
+    C += blockIdx.y * BM * N + blockIdx.x * BN;
+    float acc[8][8] = {};
+    for (int k0 = 0; k0 < K; k0 += BK) {
+        // Karpathy: one 16-byte load moves 4 floats: a quarter of the load instructions of step 3.
+        // A's float4 is split into 4 scalar stores because As is transposed.
+        for (int i = tid; i < BM * BK / 4; i += NT) {
+            const int r = i / (BK / 4), c = (i % (BK / 4)) * 4;
+            const float4 v = *reinterpret_cast<const float4*>(A + r * K + k0 + c);
+            As[c][r] = v.x; As[c + 1][r] = v.y; As[c + 2][r] = v.z; As[c + 3][r] = v.w;
+        }
+        for (int i = tid; i < BK * BN / 4; i += NT) {
+            const int r = i / (BN / 4), c = (i % (BN / 4)) * 4;
+            *reinterpret_cast<float4*>(&Bs[r][c]) = *reinterpret_cast<const float4*>(B + (k0 + r) * N + c);
+        }
+        __syncthreads();
+        for (int k = 0; k < BK; ++k) fma_step_8x8<BM, BN>(As[k], Bs[k], trow, tcol, acc);
+        __syncthreads();
+    }
+    store_tile_8x8<BM, BN>(C, N, trow, tcol, acc);
+}
+
+// ---------------------------------------------------------------- step 5: DeepGEMM's FP8 recipe
+// Karpathy: src is K-major FP8 (row r holds K contiguous bytes). Each thread moves 16 bytes = 16 E4M3
+// values per load, a quarter of the bytes FP32 would need; the upcast happens once per staged element.
+template <int ROWS, int BK, int NT>
+__device__ __forceinline__ void stage_fp8_tile(const __nv_fp8_e4m3* src, int ld, int k0, float (*dst)[ROWS]) {
+    for (int i = threadIdx.x; i < ROWS * BK / 16; i += NT) {
+        const int r = i / (BK / 16), c = (i % (BK / 16)) * 16;
+        const uint4 raw = *reinterpret_cast<const uint4*>(src + r * ld + k0 + c);
+        const uint32_t words[4] = {raw.x, raw.y, raw.z, raw.w};
+        for (int w = 0; w < 4; ++w) {
+            __nv_fp8x4_e4m3 q;  // Karpathy: 4 packed E4M3 bytes; the cast below decodes all four.
+            q.__x = words[w];
+            const float4 f = static_cast<float4>(q);
+            dst[c + 4 * w][r] = f.x; dst[c + 4 * w + 1][r] = f.y; dst[c + 4 * w + 2][r] = f.z; dst[c + 4 * w + 3][r] = f.w;
+        }
+    }
+}
+
+// Karpathy: A8 shape [M, K], B8 shape [N, K] (DeepGEMM's NT layout: C = A8 @ B8^T), a_scale shape
+// [M, K/128] (1x128 per token), b_scale shape [N/128, K/128] (128x128 per weight block), C shape [M, N].
+template <int BM, int BN, int BK>
+__global__ void __launch_bounds__((BM / 8) * (BN / 8))
+fp8_gemm_blockscaled(int M, int N, int K, const __nv_fp8_e4m3* A8, const float* a_scale,
+                     const __nv_fp8_e4m3* B8, const float* b_scale, float* C) {
+    constexpr int NT = (BM / 8) * (BN / 8);
+    // Karpathy: BN divides 128, so the whole block of columns shares ONE weight scale per K block.
+    static_assert(SCALE_BLOCK % BN == 0 && SCALE_BLOCK % BK == 0, "tiles must nest inside scale blocks");
+    alignas(16) __shared__ float As[BK][BM], Bs[BK][BN];
+    const int tid = threadIdx.x, trow = tid / (BN / 8), tcol = tid % (BN / 8);
+    const int kblocks = K / SCALE_BLOCK;
+    A8 += blockIdx.y * BM * K;
+    B8 += blockIdx.x * BN * K;
+    C += blockIdx.y * BM * N + blockIdx.x * BN;
+    float acc[8][8] = {}, partial[8][8] = {};
+    for (int kb = 0; kb < kblocks; ++kb) {
+        // Karpathy: inner loop = one scale block of K. BK = 32 mirrors the k = 32 of an FP8 WGMMA:
+        // DeepGEMM's fp8_gemm.cuh issues BLOCK_K / WGMMA::K = 4 of them per K block, then promotes.
+        for (int k0 = kb * SCALE_BLOCK; k0 < (kb + 1) * SCALE_BLOCK; k0 += BK) {
+            stage_fp8_tile<BM, BK, NT>(A8, K, k0, As);
+            stage_fp8_tile<BN, BK, NT>(B8, K, k0, Bs);
+            __syncthreads();
+            for (int k = 0; k < BK; ++k) fma_step_8x8<BM, BN>(As[k], Bs[k], trow, tcol, partial);
+            __syncthreads();
+        }
+        // Karpathy: promotion. The partial sum of this K block is in units of (a / sa) * (b / sb); multiply
+        // by both scales ONCE and fold it into the FP32 accumulator. DeepGEMM does exactly this step in
+        // the math warpgroups' registers after each K block of WGMMA.
+        const float sb = b_scale[(blockIdx.x * BN / SCALE_BLOCK) * kblocks + kb];
+        for (int i = 0; i < 8; ++i) {
+            const int r = blockIdx.y * BM + (i / 4) * (BM / 2) + trow * 4 + i % 4;
+            const float s = a_scale[r * kblocks + kb] * sb;
+            for (int j = 0; j < 8; ++j) { acc[i][j] += partial[i][j] * s; partial[i][j] = 0.f; }
+        }
+    }
+    // Karpathy: DeepGEMM writes BF16 here; we keep FP32 so the check is about the GEMM, not the cast.
+    store_tile_8x8<BM, BN>(C, N, trow, tcol, acc);
+}
+
+// ================================================================ host side
+struct HostData {
+    std::vector<float> A, B, sa, sb;  // Karpathy: A shape [n, n], B shape [n, n] (K rows, N columns)
+    std::vector<__nv_fp8_e4m3> A8, B8;  // Karpathy: A8 shape [n, n] (M, K), B8 shape [n, n] (N, K)
+};
+struct Problem { int n; float *A, *B, *C, *sa, *sb; __nv_fp8_e4m3 *A8, *B8; };
+
+// Karpathy: x shape [rows, cols] -> q shape [rows, cols], scale shape [rows / block_rows, cols / 128].
+// block_rows = 1 gives DeepGEMM's per-token 1x128 cast, block_rows = 128 its 128x128 weight cast.
+void quantize_blocks(const float* x, int rows, int cols, int block_rows, __nv_fp8_e4m3* q, float* scale) {
+    const int sc = cols / SCALE_BLOCK;
+    for (int br = 0; br < rows / block_rows; ++br)
+        for (int bc = 0; bc < sc; ++bc) {
+            // Karpathy: amax floor 1e-4 as in DeepGEMM's test quantizers, so an all-zero block is safe.
+            float amax = 1e-4f;
+            for (int r = br * block_rows; r < (br + 1) * block_rows; ++r)
+                for (int c = bc * SCALE_BLOCK; c < (bc + 1) * SCALE_BLOCK; ++c) amax = fmaxf(amax, fabsf(x[r * cols + c]));
+            scale[br * sc + bc] = amax / E4M3_MAX;
+            for (int r = br * block_rows; r < (br + 1) * block_rows; ++r)
+                for (int c = bc * SCALE_BLOCK; c < (bc + 1) * SCALE_BLOCK; ++c)
+                    q[r * cols + c] = __nv_fp8_e4m3(x[r * cols + c] * (E4M3_MAX / amax));
+        }
+}
+
+HostData make_host_data(int n, unsigned seed) {
+    const size_t nn = (size_t)n * n;
+    HostData h{std::vector<float>(nn), std::vector<float>(nn), std::vector<float>(nn / SCALE_BLOCK),
+               std::vector<float>(nn / SCALE_BLOCK / SCALE_BLOCK), std::vector<__nv_fp8_e4m3>(nn),
+               std::vector<__nv_fp8_e4m3>(nn)};
+    // Karpathy: standard normal inputs like torch.randn in DeepGEMM's tests, seeded so runs repeat.
+    std::mt19937 gen(seed);
+    std::normal_distribution<float> randn(0.f, 1.f);
+    for (auto& v : h.A) v = randn(gen);
+    for (auto& v : h.B) v = randn(gen);
+    // Karpathy: the FP8 weight is B transposed, Bt shape [N, K], so C = A8 @ B8^T approximates A @ B
+    // and one FP32 reference serves every step.
+    std::vector<float> Bt(nn);
+    for (int k = 0; k < n; ++k)
+        for (int j = 0; j < n; ++j) Bt[(size_t)j * n + k] = h.B[(size_t)k * n + j];
+    quantize_blocks(h.A.data(), n, n, 1, h.A8.data(), h.sa.data());
+    quantize_blocks(Bt.data(), n, n, SCALE_BLOCK, h.B8.data(), h.sb.data());
+    return h;
+}
+
+template <typename T>
+T* to_device(const std::vector<T>& v) {
+    // Karpathy: allocate and copy in one go; every device buffer in this file is born this way.
+    T* d = nullptr;
+    CUDA_CHECK(cudaMalloc(&d, v.size() * sizeof(T)));
+    CUDA_CHECK(cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
+    return d;
+}
+
+Problem upload(const HostData& h, int n) {
+    // Karpathy: C starts as a copy of A just to get a buffer of the right size; checks NaN-fill it anyway.
+    return Problem{n, to_device(h.A), to_device(h.B), to_device(h.A), to_device(h.sa), to_device(h.sb),
+                   to_device(h.A8), to_device(h.B8)};
+}
+
+void free_problem(Problem& p) {
+    // Karpathy: seven buffers in, seven out.
+    for (void* ptr : {(void*)p.A, (void*)p.B, (void*)p.C, (void*)p.A8, (void*)p.B8, (void*)p.sa, (void*)p.sb})
+        CUDA_CHECK(cudaFree(ptr));
+}
+
+void reference_fp32_cpu(const float* A, const float* B, int n, float* C) {
+    // Karpathy: i-k-j order walks B and the output row contiguously; double keeps the reference honest.
+    std::vector<double> row(n);
+    for (int i = 0; i < n; ++i) {
+        std::fill(row.begin(), row.end(), 0.0);
+        for (int k = 0; k < n; ++k) {
+            const double a = A[(size_t)i * n + k];
+            for (int j = 0; j < n; ++j) row[j] += a * B[(size_t)k * n + j];
+        }
+        for (int j = 0; j < n; ++j) C[(size_t)i * n + j] = (float)row[j];
+    }
+}
+
+void reference_fp8_cpu(const HostData& h, int n, float* C) {
+    // Karpathy: the SAME math as step 5 (FP8 values, per-block partial sums, scales applied per K block),
+    // so any difference left is summation order, not quantization.
+    const int kb_n = n / SCALE_BLOCK;
+    std::vector<float> bq((size_t)n * n);  // Karpathy: bq shape [K, N], unscaled FP8 values of B8^T
+    for (int j = 0; j < n; ++j)
+        for (int k = 0; k < n; ++k) bq[(size_t)k * n + j] = (float)h.B8[(size_t)j * n + k];
+    std::vector<double> acc(n), part(n);
+    for (int i = 0; i < n; ++i) {
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int kb = 0; kb < kb_n; ++kb) {
+            std::fill(part.begin(), part.end(), 0.0);
+            for (int k = kb * SCALE_BLOCK; k < (kb + 1) * SCALE_BLOCK; ++k) {
+                const double a = (float)h.A8[(size_t)i * n + k];
+                for (int j = 0; j < n; ++j) part[j] += a * bq[(size_t)k * n + j];
+            }
+            for (int j = 0; j < n; ++j) acc[j] += part[j] * h.sa[(size_t)i * kb_n + kb] * h.sb[(j / SCALE_BLOCK) * kb_n + kb];
+        }
+        for (int j = 0; j < n; ++j) C[(size_t)i * n + j] = (float)acc[j];
+    }
+}
+
+double rel_frobenius(const std::vector<float>& x, const std::vector<float>& ref) {
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < x.size(); ++i) { num += ((double)x[i] - ref[i]) * ((double)x[i] - ref[i]); den += (double)ref[i] * ref[i]; }
+    // Karpathy: NaN (an unwritten C is filled with NaN before each check) compares false: a FAIL.
+    return std::sqrt(num / den);
+}
+
+double calc_diff(const std::vector<float>& x, const std::vector<float>& y) {
+    // Karpathy: 1 - cosine-like similarity, scale-aware: 0 for identical, 1e-3 is DeepGEMM's gate.
+    double xy = 0.0, sq = 0.0;
+    for (size_t i = 0; i < x.size(); ++i) { xy += (double)x[i] * y[i]; sq += (double)x[i] * x[i] + (double)y[i] * y[i]; }
+    return 1.0 - 2.0 * xy / sq;
+}
+
+void launch(int id, const Problem& p) {
+    const int n = p.n;
+    // Karpathy: grids assume n % 128 == 0, which main enforces: no bounds checks in the tiled kernels.
+    switch (id) {
+#ifdef USE_CUBLAS
+    case 0: {
+        // Karpathy: cuBLAS is column-major; row-major C = A @ B is column-major C^T = B^T @ A^T.
+        const float one = 1.f, zero = 0.f;
+        cublasSgemm(g_cublas, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, p.B, n, p.A, n, &zero, p.C, n);
+        break;
+    }
+#endif
+    case 1: sgemm_naive<<<dim3(n / 32, n / 8), dim3(32, 8)>>>(n, n, n, p.A, p.B, p.C); break;
+    case 2: sgemm_smem_tiled<32><<<dim3(n / 32, n / 32), dim3(32, 32)>>>(n, n, n, p.A, p.B, p.C); break;
+    case 3: sgemm_2d_blocktile<128, 128, 8, 8, 8><<<dim3(n / 128, n / 128), 256>>>(n, n, n, p.A, p.B, p.C); break;
+    case 4: sgemm_vectorized<128, 128, 16><<<dim3(n / 128, n / 128), 256>>>(n, n, n, p.A, p.B, p.C); break;
+    case 5: fp8_gemm_blockscaled<128, 128, 32><<<dim3(n / 128, n / 128), 256>>>(n, n, n, p.A8, p.sa, p.B8, p.sb, p.C); break;
+    default: break;
+    }
+    CUDA_CHECK(cudaGetLastError());
+}
+
+float time_ms(int id, const Problem& p, int warmup, int iters) {
+    // Karpathy: warm-up launches pay for clocks ramping and caches; events time only the GPU side.
+    for (int i = 0; i < warmup; ++i) launch(id, p);
+    cudaEvent_t start, stop;
+    CUDA_CHECK(cudaEventCreate(&start));
+    CUDA_CHECK(cudaEventCreate(&stop));
+    CUDA_CHECK(cudaEventRecord(start));
+    for (int i = 0; i < iters; ++i) launch(id, p);
+    CUDA_CHECK(cudaEventRecord(stop));
+    CUDA_CHECK(cudaEventSynchronize(stop));
+    float ms = 0.f;
+    CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+    CUDA_CHECK(cudaEventDestroy(start)); CUDA_CHECK(cudaEventDestroy(stop));
+    return ms / iters;
+}
+
+int main(int argc, char** argv) {
+    int n = 4096, check = 512, iters = 5;
+    double cublas_gflops = 0.0;
+    // Karpathy: arguments first, so a typo gets exit code 2 even on a machine without a GPU.
+    for (int i = 1; i < argc; ++i) {
+        if (!strcmp(argv[i], "--check") && i + 1 < argc) check = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cublas-gflops") && i + 1 < argc) cublas_gflops = atof(argv[++i]);
+        else if (argv[i][0] != '-') n = atoi(argv[i]);
+        else { fprintf(stderr, "usage: %s [n] [--check n] [--iters k] [--cublas-gflops X]\n", argv[0]); return 2; }
+    }
+    if (n < 128 || n > 16384 || n % 128 || check < 128 || check > 2048 || check % 128 || iters < 1 || cublas_gflops < 0) {
+        fprintf(stderr, "sizes must be multiples of 128 (n <= 16384, check <= 2048), iters >= 1\n");
+        return 2;
+    }
+    int devices = 0;
+    const cudaError_t err = cudaGetDeviceCount(&devices);
+    if (err != cudaSuccess || devices == 0) {
+        printf("no CUDA device: %s (exit code 3)\n", err != cudaSuccess ? cudaGetErrorString(err) : "0 devices");
+        return 3;
+    }
+    cudaDeviceProp prop;
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    printf("GPU: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
+    // Karpathy: check at a small size (the CPU reference is O(n^3)), time at the big one.
+    const HostData hc = make_host_data(check, 1234);
+    Problem pc = upload(hc, check), pb = upload(make_host_data(n, 42), n);
+    const size_t cc = (size_t)check * check;
+    const double gflop = 2.0 * n * n * (double)n / 1e9;
+    std::vector<float> ref32(cc), ref8(cc), out(cc);
+#ifdef USE_CUBLAS
+    // Karpathy: DEFAULT_MATH = no TF32, the same FP32 SGEMM that torch runs with allow_tf32 = False.
+    if (cublasCreate(&g_cublas) != CUBLAS_STATUS_SUCCESS) { fprintf(stderr, "cublasCreate failed\n"); return 1; }
+    cublasSetMathMode(g_cublas, CUBLAS_DEFAULT_MATH);
+    launch(0, pc);
+    CUDA_CHECK(cudaMemcpy(ref32.data(), pc.C, cc * 4, cudaMemcpyDeviceToHost));
+    cublas_gflops = gflop / (time_ms(0, pb, 2, iters) * 1e-3);
+    const char *ref_name = "cuBLAS", *cublas_src = "measured in-process";
+#else
+    reference_fp32_cpu(hc.A.data(), hc.B.data(), check, ref32.data());
+    const char *ref_name = "CPU reference", *cublas_src = cublas_gflops > 0 ? "from --cublas-gflops" : "not given";
+#endif
+    reference_fp8_cpu(hc, check, ref8.data());
+    printf("C = A @ B, timed at %d^3 (%d runs after 2 warm-ups), checked at %d^3 against %s\n", n, iters, check, ref_name);
+    printf("cuBLAS SGEMM (FP32, TF32 off): %.1f GFLOP/s (%s)\n", cublas_gflops, cublas_src);
+    const char* names[6] = {"", "1 naive (coalesced)", "2 shared-memory tiles", "3 2D register blocking",
+                            "4 float4 vectorised", "5 FP8 1x128/128x128 scaled"};
+    bool all_pass = true;
+    for (int id = 1; id <= 5; ++id) {
+        // Karpathy: NaN-fill C so a kernel that writes nothing cannot pass on stale data.
+        CUDA_CHECK(cudaMemset(pc.C, 0xFF, cc * 4));
+        launch(id, pc);
+        CUDA_CHECK(cudaMemcpy(out.data(), pc.C, cc * 4, cudaMemcpyDeviceToHost));
+        // Karpathy: FP32 steps must match FP32 math; step 5 must match the same block-scaled math
+        // AND stay within DeepGEMM's calc_diff gate of the true FP32 product.
+        const double rel = rel_frobenius(out, id == 5 ? ref8 : ref32);
+        const double diff = calc_diff(out, ref32);
+        const bool pass = rel < 1e-5 && (id != 5 || diff < 1e-3);
+        all_pass = all_pass && pass;
+        printf("%s  %-28s rel_err %.2e", pass ? "PASS" : "FAIL", names[id], rel);
+        if (id == 5) printf("  calc_diff vs FP32 %.2e", diff);
+        if (!pass) { printf("  (not timed)\n"); continue; }
+        const double gflops = gflop / (time_ms(id, pb, 2, iters) * 1e-3);
+        if (cublas_gflops > 0) printf("  %9.1f GFLOP/s  %5.1f%% of cuBLAS%s\n", gflops, 100.0 * gflops / cublas_gflops, id == 5 ? " SGEMM (FP8 vs FP32)" : "");
+        else printf("  %9.1f GFLOP/s  %% of cuBLAS: n/a\n", gflops);
+    }
+    free_problem(pc);
+    free_problem(pb);
+#ifdef USE_CUBLAS
+    cublasDestroy(g_cublas);
+#endif
+    return all_pass ? 0 : 1;
+}
+// Karpathy: Memory hierarchy first, FP8 second: DeepGEMM's speed is the same game played with TMA and
+// tensor cores, and its accuracy is one well-placed multiply per 128 elements. Neat stuff tbh. ¯\_(ツ)_/¯
