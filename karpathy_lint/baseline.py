@@ -3,7 +3,8 @@
 A baseline records today's findings keyed by path, rule and symbol (the
 definition or section a finding is about), with a count, never by line
 number: edits elsewhere in a file do not break it. Writing a baseline from a
-partial run keeps the entries of files that run did not check.
+partial run keeps the entries of files that run did not check. Paths are
+relative to the baseline file's folder.
 """
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from karpathy_lint.codemods.apply import write_atomic
 VERSION = 1
 
 
-def _key(path: str) -> str:
-    return os.path.relpath(os.path.abspath(path)).replace(os.sep, "/")
+def _key(path: str, baseline: str) -> str:
+    """The file's path relative to the baseline file's folder (not the cwd: the
+    same baseline must match when the linter runs from a sub-folder)."""
+    base = os.path.dirname(os.path.abspath(baseline))
+    return os.path.relpath(os.path.abspath(path), base).replace(os.sep, "/")
 
 
 def _load(path: str) -> dict[str, list[dict]]:
@@ -38,8 +42,8 @@ def _load(path: str) -> dict[str, list[dict]]:
 def write_baseline(path: str, findings, checked_paths) -> None:
     files = _load(path)
     for p in checked_paths:
-        files.pop(_key(p), None)
-    counts: Counter = Counter((_key(f.path), f.code, f.symbol) for f in findings)
+        files.pop(_key(p, path), None)
+    counts: Counter = Counter((_key(f.path, path), f.code, f.symbol) for f in findings)
     for (p, code, symbol), n in sorted(counts.items()):
         files.setdefault(p, []).append({"code": code, "symbol": symbol, "count": n})
     data = {"version": VERSION, "files": dict(sorted(files.items()))}
@@ -54,7 +58,7 @@ def apply_baseline(path: str, findings):
             budget[(p, e.get("code"), e.get("symbol", ""))] += int(e.get("count", 1))
     kept = []
     for f in findings:
-        key = (_key(f.path), f.code, f.symbol)
+        key = (_key(f.path, path), f.code, f.symbol)
         if budget[key] > 0:
             budget[key] -= 1
         else:

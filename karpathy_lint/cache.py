@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 
-from karpathy_lint import __version__
+import karpathy_lint
 from karpathy_lint.model import Edit, Finding, Fix
 
 DEFAULT_DIR = ".karpathy_lint_cache"
@@ -24,9 +22,14 @@ def cache_root(cache_dir: str | None) -> str:
     return cache_dir or os.environ.get("KARPATHY_LINT_CACHE_DIR") or DEFAULT_DIR
 
 
+def _version() -> str:
+    # read at call time, not import time: the version is part of every key
+    return karpathy_lint.__version__
+
+
 def key_for(path: str, source: bytes, fingerprint: str) -> str:
     h = hashlib.sha256()
-    h.update(__version__.encode())
+    h.update(_version().encode())
     h.update(b"\0")
     h.update(fingerprint.encode())
     h.update(b"\0")
@@ -46,7 +49,7 @@ def _edit_dict(e: Edit) -> list:
 
 def to_json(findings: list[Finding], error: str | None, syntax_error: bool) -> dict:
     return {
-        "version": __version__,
+        "version": _version(),
         "error": error,
         "syntax_error": syntax_error,
         "findings": [
@@ -58,7 +61,7 @@ def to_json(findings: list[Finding], error: str | None, syntax_error: bool) -> d
 
 
 def from_json(path: str, data: dict) -> tuple[list[Finding], str | None, bool]:
-    if data.get("version") != __version__:
+    if data.get("version") != _version():
         raise ValueError("stale entry")
     findings = []
     for line, col, eline, ecol, code, name, message, severity, symbol, fix in data["findings"]:
@@ -70,17 +73,61 @@ def from_json(path: str, data: dict) -> tuple[list[Finding], str | None, bool]:
     return findings, data.get("error"), bool(data.get("syntax_error"))
 
 
+_INT = int
+_STR = str
+
+
+def _valid_entry(data) -> bool:
+    """Whether a loaded entry has exactly the shape `to_json` writes (a cache file is untrusted input)."""
+    if not isinstance(data, dict) or data.get("version") != _version():
+        return False
+    if data.get("error") is not None or not isinstance(data.get("syntax_error"), bool):
+        return False  # entries are only written for files that were checked
+    findings = data.get("findings")
+    if not isinstance(findings, list):
+        return False
+    for f in findings:
+        if not isinstance(f, list) or len(f) != 10:
+            return False
+        line, col, eline, ecol, code, name, message, severity, symbol, fix = f
+        if not (type(line) is _INT and type(col) is _INT and type(eline) is _INT and type(ecol) is _INT):
+            return False
+        if not (type(code) is _STR and type(name) is _STR and type(message) is _STR and type(severity) is _STR
+                and type(symbol) is _STR):
+            return False
+        if fix is not None:
+            if not isinstance(fix, list) or len(fix) != 3:
+                return False
+            app, msg, edits = fix
+            if type(app) is not _STR or type(msg) is not _STR or not isinstance(edits, list):
+                return False
+            for e in edits:
+                if not isinstance(e, list) or len(e) != 7 or type(e[2]) is not _STR:
+                    return False
+                if not all(type(v) is _INT for i, v in enumerate(e) if i != 2):
+                    return False
+    return True
+
+
 def load(root: str, key: str, path: str):
+    """(findings, error, syntax_error) from the entry for `key`, or None on a miss.
+
+    Missing, truncated, half-written, binary, stale or wrongly-typed entries
+    are all misses: the file is checked again and the entry rewritten.
+    """
     try:
         with open(_entry_path(root, key), "rb") as fh:
-            return from_json(path, json.loads(fh.read()))
-    except FileNotFoundError:
-        return None
+            data = json.loads(fh.read())
+        if not _valid_entry(data):
+            return None
+        return from_json(path, data)
     except Exception:  # corrupt, half-written, old layout: recompute and rewrite
         return None
 
 
 def store(root: str, key: str, payload: dict) -> None:
+    import tempfile  # only when writing: a warm run never imports it
+
     target = _entry_path(root, key)
     directory = os.path.dirname(target)
     try:
@@ -94,19 +141,43 @@ def store(root: str, key: str, payload: dict) -> None:
         pass  # a read-only tree must not fail the lint
 
 
+GITIGNORE = "# Created by karpathy-lint\n*\n"
+_gitignored: set[str] = set()
+
+
 def _ensure_gitignore(root: str) -> None:
+    if root in _gitignored:
+        return
+    import tempfile
+
     marker = os.path.join(root, ".gitignore")
     if not os.path.exists(marker):
         try:
-            with open(marker, "w", encoding="utf-8") as fh:
-                fh.write("# Created by karpathy-lint\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-gitignore-")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(GITIGNORE)
+            os.replace(tmp, marker)  # atomic: a second run at once never sees half a file
         except OSError:
-            pass
+            return
+    _gitignored.add(root)
+
+
+def _is_cache_folder(root: str) -> bool:
+    """Ours: it holds our .gitignore or our layout folder (never rmtree an arbitrary --cache-dir)."""
+    if os.path.isdir(os.path.join(root, LAYOUT)):
+        return True
+    try:
+        with open(os.path.join(root, ".gitignore"), encoding="utf-8") as fh:
+            return fh.read(64).startswith("# Created by karpathy-lint")
+    except OSError:
+        return False
 
 
 def clean_cache(cache_dir: str | None) -> str | None:
+    import shutil
+
     root = cache_root(cache_dir)
-    if os.path.isdir(root):
+    if os.path.isdir(root) and _is_cache_folder(root):
         shutil.rmtree(root, ignore_errors=True)
         return root
     return None

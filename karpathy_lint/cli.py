@@ -59,6 +59,8 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _validate_selectors(values: tuple[str, ...], flag: str) -> None:
+    if not values:
+        return  # no registry import on the common path
     from karpathy_lint.registry import resolve_selector
 
     for v in values:
@@ -113,6 +115,8 @@ def check(paths, select, extend_select, ignore, fmt, config_file, isolated, fix,
         code = run_check(options)
     except ConfigError as exc:
         _fail(str(exc))
+    except BrokenPipeError:
+        raise  # `... | head`: handled quietly by click / entry(), not an error message
     except OSError as exc:
         _fail(f"{getattr(exc, 'filename', '') or ''}: {exc.strerror or exc}".lstrip(": "))
     sys.exit(code)
@@ -156,12 +160,15 @@ def clean(cache_dir):
               default="text", show_default=True)
 @click.option("--report-unverified", is_flag=True, help="Report shape comments whose line never ran as findings.")
 @click.option("--pytest", "use_pytest", is_flag=True, help="Run TARGET with pytest instead of as a script.")
-def verify_shapes(target, args, fmt, report_unverified, use_pytest):
+@click.option("--include", multiple=True, help="Also check the shape comments in this file or folder (repeatable).")
+@click.option("--record", type=click.Path(dir_okay=False), default=None,
+              help="Write every shape comment's result (runs, problems) to this JSON file.")
+def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, record):
     """Run TARGET (a script, or tests with --pytest) and check every shape comment."""
     from karpathy_lint.shapes.cli import run_verify_shapes
 
     sys.exit(run_verify_shapes(target, list(args), fmt=fmt, report_unverified=report_unverified,
-                               use_pytest=use_pytest))
+                               use_pytest=use_pytest, include=include, record=record))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,10 +14,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+
+def _tomllib():
+    """Imported on first use: a run with no config file never pays for it."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    return tomllib
 
 
 class ConfigError(Exception):
@@ -50,9 +54,15 @@ class Settings:
 
     def fingerprint(self) -> str:
         """A stable text for cache keys: every value that changes results."""
-        values = dataclasses.asdict(self)
-        values.pop("source", None)
-        return repr(sorted(values.items()))
+        cached = _FINGERPRINTS.get(self)  # once per distinct Settings, not once per file
+        if cached is None:
+            values = dataclasses.asdict(self)
+            values.pop("source", None)
+            cached = _FINGERPRINTS[self] = repr(sorted(values.items()))
+        return cached
+
+
+_FINGERPRINTS: dict[Settings, str] = {}
 
 
 # key in TOML -> (field name, kind)
@@ -121,6 +131,7 @@ def _check_value(key: str, kind: str, value, where: str):
 
 def _load_table(path: Path) -> dict | None:
     """The karpathy-lint table of a config file; None if it has none."""
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -55,6 +55,7 @@ class _GitIgnore:
 
     def __init__(self):
         self._dirs: dict[str, object | None] = {}
+        self._repo_roots: dict[str, bool] = {}  # directory -> holds a .git (one stat per folder, not per file)
 
     def _load(self, directory: str):
         if directory not in self._dirs:
@@ -80,12 +81,25 @@ class _GitIgnore:
                 rel = os.path.relpath(path, directory).replace(os.sep, "/") + ("/" if is_dir else "")
                 if spec.match_file(rel):
                     return True
-            if os.path.isdir(os.path.join(directory, ".git")):
+            is_root = self._repo_roots.get(directory)
+            if is_root is None:
+                is_root = self._repo_roots[directory] = os.path.isdir(os.path.join(directory, ".git"))
+            if is_root:
                 return False
             parent = os.path.dirname(directory)
             if parent == directory:
                 return False
             directory = parent
+
+
+def is_excluded(path: str, resolver, gitignore: _GitIgnore | None = None) -> bool:
+    """Whether a file named explicitly is excluded (used by --force-exclude, stdin too)."""
+    settings = resolver.for_path(path)
+    if _excluded_by_settings(path, settings, False):
+        return True
+    if settings.respect_gitignore and (gitignore or _GitIgnore()).ignored(path, False):
+        return True
+    return any(_default_excluded(part) for part in os.path.abspath(path).split(os.sep)[:-1])
 
 
 def discover(paths: list[str], resolver, force_exclude: bool = False) -> Discovery:
@@ -110,14 +124,8 @@ def discover(paths: list[str], resolver, force_exclude: bool = False) -> Discove
         if not os.path.isfile(path):
             out.errors.append((raw, "not a regular file"))
             continue
-        if force_exclude:
-            settings = resolver.for_path(path)
-            if _excluded_by_settings(path, settings, False) or (
-                settings.respect_gitignore and gitignore.ignored(path, False)
-            ):
-                continue
-            if any(_default_excluded(part) for part in os.path.abspath(path).split(os.sep)[:-1]):
-                continue
+        if force_exclude and is_excluded(path, resolver, gitignore):
+            continue
         add(path)
     out.files.sort()
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from karpathy_lint.model import Finding, SourceModel
 from karpathy_lint.parse import language_for, parse_source
@@ -51,15 +52,28 @@ def decode(source: bytes) -> str:
 
 
 def enabled_rules(settings, path: str):
-    from karpathy_lint.registry import all_rules, enabled_codes
-
-    codes = set(enabled_codes(settings.select, settings.extend_select, settings.ignore))
+    codes = _base_codes(tuple(settings.select), tuple(settings.extend_select), tuple(settings.ignore))
     if settings.per_file_ignores:
         rel = _relative(path, settings.root)
         for glob, ignored in settings.per_file_ignores:
             if _glob_match(glob, rel):
-                codes -= set(enabled_codes(ignored, (), ()))
-    return codes, [r for r in all_rules() if r.code in codes]
+                codes = codes - _base_codes(tuple(ignored), (), ())
+    return set(codes), list(_rules_for(codes))
+
+
+# Per distinct selection, not per file: selectors resolve against every rule class.
+@lru_cache(maxsize=256)
+def _base_codes(select, extend_select, ignore) -> frozenset[str]:
+    from karpathy_lint.registry import enabled_codes
+
+    return enabled_codes(select, extend_select, ignore)
+
+
+@lru_cache(maxsize=256)
+def _rules_for(codes: frozenset[str]) -> tuple:
+    from karpathy_lint.registry import all_rules
+
+    return tuple(r for r in all_rules() if r.code in codes)
 
 
 def _relative(path: str, root: str) -> str:
@@ -70,9 +84,14 @@ def _relative(path: str, root: str) -> str:
 
 
 def _glob_match(glob: str, rel: str) -> bool:
+    return _glob_spec(glob).match_file(rel)
+
+
+@lru_cache(maxsize=256)
+def _glob_spec(glob: str):
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", [glob]).match_file(rel)
+    return pathspec.PathSpec.from_lines("gitwildmatch", [glob])
 
 
 def build_model(path: str, source: bytes, settings) -> SourceModel:

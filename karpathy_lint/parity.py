@@ -77,7 +77,9 @@ def _compute(model: SourceModel) -> Parity:
         listed.append(entry)
 
     stale = [e for e in listed if entry_key(e.name) not in by_name]
-    missing = [defs[0] for name, defs in required.items() if name not in seen]
+    # the entry a fix writes must pass the params check: take a definition whose params are checked
+    missing = [next((d for d in defs if d.params is not None), defs[0])
+               for name, defs in required.items() if name not in seen]
     # a stale entry and a missing definition with the same params and a similar name: a rename
     for entry in list(stale):
         candidates = [

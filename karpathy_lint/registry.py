@@ -37,15 +37,11 @@ def rule_by_key(key: str) -> type[Rule] | None:
     return None
 
 
-# Codes that exist outside rule classes (reported by the engine itself).
-ENGINE_CODES = {"KL001": "syntax-error"}
-
-
 def resolve_selector(selector: str) -> frozenset[str] | None:
     """Codes named by a selector: ALL, a code, a code prefix or a rule name."""
     s = selector.strip()
-    codes = [r.code for r in all_rules()] + list(ENGINE_CODES)
-    names = {r.name: r.code for r in all_rules()} | {v: k for k, v in ENGINE_CODES.items()}
+    codes = [r.code for r in all_rules()]
+    names = {r.name: r.code for r in all_rules()}
     if s.upper() == "ALL":
         return frozenset(codes)
     if s.lower() in names:

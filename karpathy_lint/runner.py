@@ -33,6 +33,7 @@ class CheckOptions:
     show_settings: bool = False
     baseline: str | None = None
     write_baseline: bool = False
+    report_to_stderr: bool = False  # set for `- --fix`: stdout holds the fixed source
 
 
 def _adjuster(options: CheckOptions):
@@ -53,8 +54,24 @@ def _adjuster(options: CheckOptions):
 
 
 def _check_one(task):
-    """Worker: (path, settings, cache root or None) -> cache-format payload."""
+    """(path, settings, cache root or None) -> cache-format payload: look up, else lint (and store)."""
     path, settings, root = task
+    from karpathy_lint import cache
+    from karpathy_lint.engine import InputError, read_bytes
+
+    if root is not None:
+        try:
+            source = read_bytes(path)
+        except InputError as exc:
+            return cache.to_json([], str(exc), False)
+        hit = _load_raw(root, cache.key_for(path, source, settings.fingerprint()))
+        if hit is not None:
+            return hit
+    return _lint_one(path, settings, root)
+
+
+def _lint_one(path: str, settings, root: str | None) -> dict:
+    """Read, lint, store: the work for one cache miss (in a worker, or in-process)."""
     from karpathy_lint import cache
     from karpathy_lint.engine import InputError, lint_source, read_bytes
 
@@ -62,59 +79,133 @@ def _check_one(task):
         source = read_bytes(path)
     except InputError as exc:
         return cache.to_json([], str(exc), False)
-    key = None
-    if root is not None:
-        key = cache.key_for(path, source, settings.fingerprint())
-        hit = _load_raw(root, key)
-        if hit is not None:
-            return hit
     result = lint_source(path, source, settings)
     payload = cache.to_json(result.findings, result.error, result.syntax_error)
-    if key is not None and result.error is None:
-        cache.store(root, key, payload)
+    if root is not None and result.error is None:
+        # keyed by the bytes linted here, so a file edited since the parent's lookup is never mis-keyed
+        cache.store(root, cache.key_for(path, source, settings.fingerprint()), payload)
     return payload
 
 
 def _load_raw(root: str, key: str):
+    """The stored payload for `key`, or None when missing, corrupt, stale or of the wrong shape."""
     import json
 
-    from karpathy_lint import __version__, cache
+    from karpathy_lint import cache
 
     try:
         with open(cache._entry_path(root, key), "rb") as fh:
             data = json.loads(fh.read())
     except Exception:
         return None
-    if not isinstance(data, dict) or data.get("version") != __version__ or not isinstance(data.get("findings"), list):
-        return None
-    return data
+    return data if cache._valid_entry(data) else None
+
+
+# Worker state, set once per worker (inherited on fork): the distinct Settings and the cache root,
+# so a task is (path, index) and no Settings object is pickled per file.
+_WORKER: tuple = ((), None)
+
+
+def _init_worker(settings: tuple, root: str | None, languages: tuple[str, ...]) -> None:
+    global _WORKER
+    _WORKER = (settings, root)
+    _preload(languages)
+
+
+def _pool_task(task) -> dict:
+    path, index = task
+    settings, root = _WORKER
+    return _lint_one(path, settings[index], root)
+
+
+def _preload(languages) -> None:
+    """Import the grammars and rules once, before forking, so workers share them."""
+    from karpathy_lint.engine import _rules_for  # noqa: F401
+    from karpathy_lint.registry import all_rules
+
+    all_rules()
+    if "python" in languages:
+        from karpathy_lint.parse.python import _language
+
+        _language()
+    if "cuda" in languages:
+        from karpathy_lint.parse.cuda import _language as _cuda_language
+
+        _cuda_language()
+    import karpathy_lint.suppressions  # noqa: F401
 
 
 def lint_files(files: list[str], resolver, jobs: int, cache_root: str | None, progress=None) -> list[FileResult]:
-    from karpathy_lint import cache
+    """Lint `files`; results come back in the order of `files` whatever the job count.
 
-    tasks = [(path, resolver.for_path(path), cache_root) for path in files]
-    workers = jobs or (os.cpu_count() or 1)
-    payloads: list[dict] = []
-    if workers <= 1 or len(tasks) < 16:
-        for task in tasks:
-            payloads.append(_check_one(task))
+    Cache lookups happen here, in this process (a fully warm run never imports
+    the parser or the rules, nor starts a worker); only misses go to workers.
+    """
+    from karpathy_lint import cache
+    from karpathy_lint.engine import InputError, read_bytes
+
+    n = len(files)
+    settings_of = [resolver.for_path(path) for path in files]
+    payloads: list[dict | None] = [None] * n
+    todo: list[int] = []
+    sizes: dict[int, int] = {}
+    if cache_root is not None:
+        for i, path in enumerate(files):
+            try:
+                source = read_bytes(path)
+            except InputError as exc:
+                payloads[i] = cache.to_json([], str(exc), False)
+            else:
+                payloads[i] = _load_raw(cache_root, cache.key_for(path, source, settings_of[i].fingerprint()))
+                if payloads[i] is None:
+                    todo.append(i)
+                    sizes[i] = len(source)
+                    continue
             if progress:
                 progress()
     else:
+        todo = list(range(n))
+    workers = min(jobs or (os.cpu_count() or 1), max(1, len(todo) // 4))
+    if workers <= 1 or len(todo) < 16:
+        for i in todo:
+            payloads[i] = _lint_one(files[i], settings_of[i], cache_root)
+            if progress:
+                progress()
+    elif todo:
+        import gc
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from karpathy_lint.parse import language_for
+
+        distinct: dict = {}
+        index = [distinct.setdefault(settings_of[i], len(distinct)) for i in range(n)]
+        languages = tuple(sorted({language_for(files[i]) or "" for i in todo}))
+        if not sizes:
+            for i in todo:
+                try:
+                    sizes[i] = os.path.getsize(files[i])
+                except OSError:
+                    sizes[i] = 0
+        # biggest files first: the last chunks are small, so no worker is left finishing a giant alone
+        order = sorted(todo, key=lambda i: (-sizes.get(i, 0), i))
+        tasks = [(files[i], index[i]) for i in order]
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
         ctx = multiprocessing.get_context(method)
+        if method == "fork":
+            _preload(languages)  # once here; the forked workers inherit it
+            gc.freeze()  # workers never scan (or copy) the inherited objects
         chunk = max(1, min(32, len(tasks) // (workers * 4)))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for payload in pool.map(_check_one, tasks, chunksize=chunk):
-                payloads.append(payload)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(tuple(distinct), cache_root, languages)) as pool:
+            for i, payload in zip(order, pool.map(_pool_task, tasks, chunksize=chunk)):
+                payloads[i] = payload
                 if progress:
                     progress()
+        if method == "fork":
+            gc.unfreeze()
     results = []
-    for (path, _, _), payload in zip(tasks, payloads):
+    for path, payload in zip(files, payloads):
         try:
             findings, error, syntax = cache.from_json(path, payload)
         except Exception as exc:  # pragma: no cover - a worker bug, not user input
@@ -182,7 +273,7 @@ def run_check(options: CheckOptions) -> int:
             run.findings = apply_baseline(options.baseline, run.findings)
     for path, message in run.errors:
         sys.stderr.write(f"karpathy-lint: error: {path}: {message}\n")
-    stream = sys.stdout
+    stream = sys.stderr if options.report_to_stderr else sys.stdout
     handle = None
     if options.output_file:
         handle = open(options.output_file, "w", encoding="utf-8")
@@ -223,9 +314,11 @@ def _color_enabled() -> bool:
 
 class _Progress:
     def __init__(self, total: int):
+        from rich.console import Console
         from rich.progress import Progress
 
-        self._progress = Progress(transient=True)
+        # on stderr: stdout carries the report (`--format json > out.json` on a terminal)
+        self._progress = Progress(transient=True, console=Console(stderr=True))
         self._progress.start()
         self._task = self._progress.add_task("checking", total=total)
 
@@ -242,17 +335,26 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
     name = options.stdin_filename or "-"
     settings = resolver.for_path(options.stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
+    if options.force_exclude and options.stdin_filename:
+        from karpathy_lint.discovery import is_excluded
+
+        if is_excluded(options.stdin_filename, resolver):
+            # an editor linting an excluded file: nothing to report; --fix echoes the source as it is
+            if options.fix:
+                sys.stdout.buffer.write(source)
+                sys.stdout.flush()
+                options.quiet, options.report_to_stderr = True, True
+            return FileResult(path=name, findings=[], error=None, syntax_error=False)
     if options.fix:
         from karpathy_lint.fixer import fix_source
 
         fixed, _ = fix_source(name, source, settings, options.unsafe_fixes)
         sys.stdout.buffer.write(fixed)
         sys.stdout.flush()
-        result = lint_source(name, fixed, settings)
-        options.fmt = options.fmt if options.fmt != "text" else "text"
-        options.quiet = True  # the fixed source went to stdout: findings go nowhere else
-        result.findings = [] if not options.exit_zero else result.findings
-        return result
+        # the fixed source went to stdout: what is left is reported on stderr (as ruff does),
+        # and still sets the exit code
+        options.quiet, options.report_to_stderr = True, True
+        return lint_source(name, fixed, settings)
     return lint_source(name, source, settings)
 
 

@@ -51,4 +51,4 @@ class MarkerEmpty(Rule):
                 fix = self.make_fix([Edit(first.start, nxt.end, f"{prefix} {settings.marker}: {text}")],
                                     "Pull the next line up onto the marker")
             yield self.finding(model, first.start, first.end, "marker has no text on its line", fix=fix,
-                               symbol=f"<marker-empty:{note.line}>")
+                               symbol="<marker-empty>")

@@ -105,8 +105,14 @@ def parse_entry(first: HeaderLine, continuation: list[HeaderLine]) -> ListEntry:
     if rest.startswith("("):
         depth = 0
         close_at = -1
+        quote = ""
         for i, ch in enumerate(rest):
-            if ch == "(":
+            if quote:  # a default like `openers='([{'` holds brackets that do not count
+                if ch == quote:
+                    quote = ""
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "(":
                 depth += 1
             elif ch == ")":
                 depth -= 1

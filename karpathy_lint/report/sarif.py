@@ -5,8 +5,8 @@ full description, help text from the rule's docs, default level), and each
 finding is a result with `ruleId`/`ruleIndex`, a region (1-based lines;
 columns count characters, so the run declares `columnKind:
 unicodeCodePoints`; end columns are exclusive, as SARIF wants), a
-`partialFingerprints` entry keyed like the baseline (path, rule, symbol, no
-line number), and its fix as `fixes[].artifactChanges[].replacements`.
+`partialFingerprints` entry keyed like the baseline (path, rule, symbol and
+the occurrence number among equal keys; no line number), and its fix as `fixes[].artifactChanges[].replacements`.
 Paths are URIs relative to `%SRCROOT%`, the folder the linter ran in; a file
 outside it gets an absolute `file:` URI. Files that could not be checked are
 `toolExecutionNotifications` of the invocation.
@@ -36,19 +36,9 @@ def _level(severity: str) -> str:
 
 def _rule_descriptors() -> tuple[list[dict], dict[str, int]]:
     from karpathy_lint.docs import fix_label, rule_doc
-    from karpathy_lint.registry import ENGINE_CODES, all_rules
+    from karpathy_lint.registry import all_rules
 
     rules: list[dict] = []
-    for code, name in sorted(ENGINE_CODES.items()):
-        text = "The file does not parse; no other rule runs on it."
-        rules.append({
-            "id": code, "name": name,
-            "shortDescription": {"text": "The file does not parse"},
-            "fullDescription": {"text": text},
-            "help": {"text": text, "markdown": text},
-            "defaultConfiguration": {"level": "error"},
-            "properties": {"fix": "no", "languages": ["python", "cuda"]},
-        })
     for r in all_rules():
         doc = rule_doc(r) or r.summary
         rules.append({
@@ -89,9 +79,12 @@ def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
     return region
 
 
-def _fingerprint(f) -> str:
-    key = "\0".join((os.path.relpath(os.path.abspath(f.path)).replace(os.sep, "/"), f.code, f.symbol or ""))
-    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+def _fingerprint(f, seen: dict) -> str:
+    """Path, rule, symbol and the occurrence number among equal keys: no line number."""
+    key = (os.path.relpath(os.path.abspath(f.path)).replace(os.sep, "/"), f.code, f.symbol or "")
+    n = seen[key] = seen.get(key, 0) + 1
+    text = "\0".join((*key, str(n)))
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def _fixes(f, location: dict) -> list[dict]:
@@ -112,6 +105,7 @@ def _fixes(f, location: dict) -> list[dict]:
 def sarif_log(run: Run) -> dict:
     rules, index = _rule_descriptors()
     results = []
+    seen: dict = {}
     for f in run.findings:
         if f.code not in index:  # a code from outside the registry (e.g. verify-shapes)
             index[f.code] = len(rules)
@@ -127,7 +121,7 @@ def sarif_log(run: Run) -> dict:
                 "artifactLocation": location,
                 "region": _region(f.line, f.column, f.end_line, f.end_column),
             }}],
-            "partialFingerprints": {"karpathyLint/v1": _fingerprint(f)},
+            "partialFingerprints": {"karpathyLint/v1": _fingerprint(f, seen)},
         }
         fixes = _fixes(f, location)
         if fixes:

@@ -16,10 +16,10 @@ def _summary(run: Run) -> str:
     files = f"{run.files_checked} file{'s' if run.files_checked != 1 else ''}"
     parts = []
     if run.fixed:
-        parts.append(f"fixed {run.fixed}")
+        parts.append(f"Fixed {run.fixed} finding{'s' if run.fixed != 1 else ''}.")
     if n == 0 and not run.errors:
-        parts.append(f"All checks passed ({files} checked)")
-        return ", ".join(parts) + "."
+        parts.append(f"All checks passed ({files} checked).")
+        return " ".join(parts)
     text = f"Checked {files}: {n} finding{'s' if n != 1 else ''}"
     if fixable:
         text += f" ({fixable} fixable with --fix"
@@ -28,8 +28,8 @@ def _summary(run: Run) -> str:
         text += f" ({unsafe} fixable with --fix --unsafe-fixes)"
     if run.errors:
         text += f", {len(run.errors)} file{'s' if len(run.errors) != 1 else ''} could not be checked"
-    parts.append(text)
-    return ", ".join(parts) + "."
+    parts.append(text + ".")
+    return " ".join(parts)
 
 
 def render_text(run: Run, stream, color: bool = False, concise: bool = False) -> None:

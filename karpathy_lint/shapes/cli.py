@@ -1,0 +1,237 @@
+"""`karpathy-lint verify-shapes`: run a script (or pytest) and check every shape comment.
+
+Run-time findings have their own codes (not static rules, so not in the rule
+registry; see docs/verify-shapes.md):
+
+* KL601 shape-mismatch: the tensor has another number of dims or another size;
+* KL602 shape-name-unbound: the name in the comment is not bound (or has no
+  such attribute) after the annotated line;
+* KL603 shape-not-verified: the annotated line never ran (only with
+  `--report-unverified`; otherwise a count in the summary).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+NAMES = {"KL601": "shape-mismatch", "KL602": "shape-name-unbound", "KL603": "shape-not-verified"}
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
+def python_files(paths) -> list[str]:
+    """Python files under `paths` (files or folders), with the checker's excludes; sorted, unique."""
+    from karpathy_lint.config import ConfigResolver
+    from karpathy_lint.discovery import discover
+
+    out = []
+    for p in paths:
+        if os.path.isfile(p):
+            out.append(p)
+        elif os.path.isdir(p):
+            found = discover([p], ConfigResolver())
+            out.extend(f for f in found.files if f.endswith(".py"))
+    seen, unique = set(), []
+    for f in out:
+        real = os.path.realpath(f)
+        if real not in seen:
+            seen.add(real)
+            unique.append(f)
+    return unique
+
+
+def load_sites(files) -> list:
+    """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
+    from karpathy_lint.config import ConfigResolver
+    from karpathy_lint.engine import InputError, build_model, decode, read_bytes, split_bom
+    from karpathy_lint.shapes.sites import collect_sites
+
+    resolver = ConfigResolver()
+    sites = []
+    for f in files:
+        try:
+            source = read_bytes(f)
+            if b"shape" not in source:
+                continue
+            _, body = split_bom(source)
+            decode(body)
+            model = build_model(_display(f), body, resolver.for_path(f))
+        except (InputError, OSError):
+            continue
+        except Exception:  # a config error or a parser surprise: this file is simply not checked
+            continue
+        sites.extend(collect_sites(model))
+    return sites
+
+
+class Outcome:
+    """Figures and findings of one run."""
+
+    def __init__(self, sites, tracer, scope: set[str], report_unverified: bool):
+        from karpathy_lint.model import Finding
+
+        ran_files = tracer.files_ran if tracer is not None else set()
+        keep = [s for s in sites if os.path.realpath(s.path) in scope or os.path.realpath(s.path) in ran_files]
+        self.shapes = [shp for s in keep for shp in s.shapes]
+        self.files = sorted({os.path.realpath(s.path) for s in keep} | {p for p in scope if p in
+                                                                           {os.path.realpath(s.path) for s in sites}})
+        self.total = len(self.shapes)
+        self.never = sum(1 for s in self.shapes if s.runs == 0)
+        self.bad = sum(1 for s in self.shapes if s.problems)
+        self.verified = self.total - self.never - self.bad
+        self.findings = []
+        for s in self.shapes:
+            if s.problems:
+                msg = s.message + (f" (and {s.problems - 1} more time{'s' if s.problems > 2 else ''})"
+                                   if s.problems > 1 else "")
+                code = s.code
+            elif s.runs == 0 and report_unverified:
+                msg, code = f"{s.text}: the annotated line never ran", "KL603"
+            else:
+                continue
+            self.findings.append(Finding(path=s.path, line=s.line, column=s.column, end_line=s.end_line,
+                                         end_column=s.end_column, code=code, name=NAMES[code], message=msg))
+        self.findings.sort(key=Finding.sort_key)
+
+    def summary(self) -> str:
+        k = len(self.files)
+        return (f"verified {self.verified} of {self.total} shape comment{'s' if self.total != 1 else ''} in {k} "
+                f"file{'s' if k != 1 else ''} ({self.never} never ran); {self.bad} mismatch"
+                f"{'es' if self.bad != 1 else ''}")
+
+    def as_dict(self) -> dict:
+        """Per shape statement, for tests and CI: path, line, text, runs, problems."""
+        return {"total": self.total, "verified": self.verified, "never_ran": self.never, "mismatches": self.bad,
+                "shapes": [{"path": s.path, "line": s.line, "text": s.text, "runs": s.runs, "problems": s.problems,
+                            "message": s.message} for s in self.shapes]}
+
+
+def _our_frame(filename: str) -> bool:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # karpathy_lint/
+    f = os.path.abspath(filename)
+    return f.startswith(here + os.sep) or os.path.basename(f) == "runpy.py"
+
+
+def _print_user_traceback(exc: BaseException) -> None:
+    import traceback
+
+    te = traceback.TracebackException.from_exception(exc)
+    stack = list(te.stack)
+    while stack and _our_frame(stack[0].filename):
+        stack.pop(0)
+    te.stack = traceback.StackSummary.from_list(stack)
+    sys.stderr.write("".join(te.format()))
+
+
+def _run_script(target: str, args: list[str]) -> str | None:
+    import runpy
+
+    old_argv, old_path0 = sys.argv[:], list(sys.path)
+    sys.argv = [target, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
+    try:
+        runpy.run_path(target, run_name="__main__")
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            return f"{target} exited with status {exc.code}"
+    except KeyboardInterrupt:
+        return f"{target} was interrupted"
+    except BaseException as exc:  # the user's program failed: their traceback, our one line
+        _print_user_traceback(exc)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
+    finally:
+        sys.argv = old_argv
+        sys.path[:] = old_path0
+    return None
+
+
+def _run_pytest(target: str, args: list[str]) -> str | None:
+    try:
+        import pytest
+    except ImportError:
+        return "--pytest needs pytest installed"
+    rc = int(pytest.main([target, *args]))
+    if rc in (0, 5):  # 5: no tests collected
+        return None
+    return f"pytest exited with status {rc}" + (" (tests failed)" if rc == 1 else "")
+
+
+def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report_unverified: bool = False,
+                      use_pytest: bool = False, include=(), record: str | None = None) -> int:
+    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error)."""
+    from karpathy_lint.shapes.tracer import Tracer
+
+    if not os.path.exists(target):
+        sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
+        return EXIT_ERROR
+    if not use_pytest and not os.path.isfile(target):
+        sys.stderr.write(f"karpathy-lint: error: {target}: not a file (use --pytest to run tests)\n")
+        return EXIT_ERROR
+    include = list(include)
+    missing = [p for p in include if not os.path.exists(p)]
+    if missing:
+        sys.stderr.write(f"karpathy-lint: error: --include {missing[0]}: no such file or directory\n")
+        return EXIT_ERROR
+    if use_pytest:
+        tree, scope_paths = ".", include  # which code the tests reach is not known ahead: the whole project
+    else:
+        tree, scope_paths = os.path.dirname(os.path.abspath(target)), [target, *include]
+    files = python_files([tree, *include] + ([] if use_pytest else [target]))
+    sites = load_sites(files)
+    scope = {os.path.realpath(f) for f in python_files(scope_paths)}
+    tracer = Tracer(sites)
+
+    machine = fmt not in ("text", "concise")
+    saved_fd = None
+    if machine:  # keep stdout clean for the report: the program's output goes to stderr
+        sys.stdout.flush()
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+    error = None
+    try:
+        tracer.start()
+        try:
+            error = _run_pytest(target, args) if use_pytest else _run_script(target, args)
+        finally:
+            tracer.stop()
+    finally:
+        if saved_fd is not None:
+            sys.stdout.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+
+    outcome = Outcome(sites, tracer, scope, report_unverified)
+    if record:
+        import json
+
+        with open(record, "w", encoding="utf-8") as fh:
+            json.dump(outcome.as_dict(), fh, indent=1)
+    from karpathy_lint.report import Run, render
+
+    run = Run(findings=outcome.findings, files_checked=len(outcome.files))
+    if machine:
+        render(fmt, run, sys.stdout, color=False)
+        sys.stderr.write(outcome.summary() + "\n")
+    else:
+        from karpathy_lint.report.text import render_text
+
+        if outcome.findings:
+            import io
+
+            buf = io.StringIO()
+            render_text(run, buf, color=False, concise=fmt == "concise")
+            lines = buf.getvalue().splitlines()[:-1]  # the checker's summary line; ours follows
+            sys.stdout.write("".join(line + "\n" for line in lines))
+        sys.stdout.write(outcome.summary() + "\n")
+    sys.stdout.flush()
+    if tracer.internal_errors:
+        sys.stderr.write(f"karpathy-lint: warning: {tracer.internal_errors} shape checks failed inside the tracer\n")
+    if error:
+        sys.stderr.write(f"karpathy-lint: error: {error}\n")
+        return EXIT_ERROR
+    return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN

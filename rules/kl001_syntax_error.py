@@ -1,0 +1,40 @@
+from karpathy_lint.rule import Invalid, Rule, Valid
+
+
+class SyntaxError_(Rule):
+    """## What it does
+    Reports a file that does not parse: for Python, tree-sitter finds an
+    error and `compile()` agrees (so grammar gaps in tree-sitter never become
+    false alarms); for CUDA, tree-sitter-cuda finds an ERROR or MISSING node.
+    The finding sits on the first error's line, no other rule runs on that
+    file, and the exit code is 2; the other files are still checked.
+
+    ## Why is this bad?
+    Nothing else about a file can be checked until it parses.
+
+    ## Example
+    ```python
+    def route(x, k:
+        return x
+    ```
+
+    ## Use instead
+    ```python
+    def route(x, k):
+        return x
+    ```
+    """
+
+    code = "KL001"
+    name = "syntax-error"
+    summary = "The file does not parse"
+
+    VALID = [Valid("def f(x):\n    return x\n"), Valid("int main() { return 0; }\n", language="cuda")]
+    INVALID = [
+        Invalid("x = 1\ndef f(x:\n    return x\n", line=2),
+        Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2),
+    ]
+
+    def check(self, model, settings):
+        # The engine reports syntax errors before any rule runs (see engine.lint_source).
+        return iter(())
