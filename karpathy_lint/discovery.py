@@ -31,7 +31,7 @@ class Discovery:
 def _spec(patterns: tuple[str, ...]):
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
 def _excluded_by_settings(path: str, settings, is_dir: bool) -> bool:

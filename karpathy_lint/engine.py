@@ -91,7 +91,7 @@ def _glob_match(glob: str, rel: str) -> bool:
 def _glob_spec(glob: str):
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", [glob])
+    return pathspec.PathSpec.from_lines("gitignore", [glob])
 
 
 def build_model(path: str, source: bytes, settings) -> SourceModel:

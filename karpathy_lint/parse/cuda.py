@@ -169,6 +169,8 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
         p = p.parent
     outer = node.parent if node.parent is not None and node.parent.type == "template_declaration" else node
     short = name.split("::")[-1]
+    if short.startswith("operator"):
+        nested = True  # operator overloads, like Python dunders, need not be listed
     body = node.child_by_field_name("body")
     n_stmts = 0
     if body is not None:
