@@ -19,7 +19,7 @@ C_STRING = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'')
 INHERITED = frozenset({
     "parameters", "named_parameters", "buffers", "named_buffers", "children", "named_children", "modules",
     "named_modules", "state_dict", "load_state_dict", "train", "eval", "to", "cuda", "cpu", "half", "float",
-    "double", "bfloat16", "forward", "register_buffer", "register_parameter", "register_module", "zero_grad",
+    "double", "bfloat16", "register_buffer", "register_parameter", "register_module", "zero_grad",
     "apply", "requires_grad_", "training", "extra_repr", "add_module", "get_submodule", "get_parameter",
 })
 CLOSE = 0.75  # difflib ratio at or above which a name counts as "close" (a rename candidate)

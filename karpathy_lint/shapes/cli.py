@@ -77,8 +77,7 @@ class Outcome:
         ran_files = tracer.files_ran if tracer is not None else set()
         keep = [s for s in sites if os.path.realpath(s.path) in scope or os.path.realpath(s.path) in ran_files]
         self.shapes = [shp for s in keep for shp in s.shapes]
-        self.files = sorted({os.path.realpath(s.path) for s in keep} | {p for p in scope if p in
-                                                                           {os.path.realpath(s.path) for s in sites}})
+        self.files = sorted({os.path.realpath(s.path) for s in keep})
         self.total = len(self.shapes)
         self.never = sum(1 for s in self.shapes if s.runs == 0)
         self.bad = sum(1 for s in self.shapes if s.problems)
@@ -155,7 +154,14 @@ def _run_pytest(target: str, args: list[str]) -> str | None:
         import pytest
     except ImportError:
         return "--pytest needs pytest installed"
-    rc = int(pytest.main([target, *args]))
+    from karpathy_lint.shapes.plugin import ENV
+
+    saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
+    try:
+        rc = int(pytest.main([target, *args]))
+    finally:
+        if saved is not None:
+            os.environ[ENV] = saved
     if rc in (0, 5):  # 5: no tests collected
         return None
     return f"pytest exited with status {rc}" + (" (tests failed)" if rc == 1 else "")
