@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 
 import karpathy_lint
 from karpathy_lint.model import Edit, Finding, Fix
@@ -64,12 +65,14 @@ def from_json(path: str, data: dict) -> tuple[list[Finding], str | None, bool]:
     if data.get("version") != _version():
         raise ValueError("stale entry")
     findings = []
+    intern = sys.intern  # codes, names and severities repeat across thousands of findings: one copy each
     for line, col, eline, ecol, code, name, message, severity, symbol, fix in data["findings"]:
         fx = None
         if fix is not None:
             app, msg, edits = fix
-            fx = Fix(app, tuple(Edit(*e) for e in edits), msg)
-        findings.append(Finding(path, line, col, eline, ecol, code, name, message, severity, fx, symbol))
+            fx = Fix(intern(app), tuple(Edit(*e) for e in edits), msg)
+        findings.append(Finding(path, line, col, eline, ecol, intern(code), intern(name), message, intern(severity),
+                                fx, symbol))
     return findings, data.get("error"), bool(data.get("syntax_error"))
 
 

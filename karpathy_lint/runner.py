@@ -146,31 +146,35 @@ def lint_files(files: list[str], resolver, jobs: int, cache_root: str | None, pr
 
     n = len(files)
     settings_of = [resolver.for_path(path) for path in files]
-    payloads: list[dict | None] = [None] * n
+    # payloads become FileResults as they arrive: the compact payloads are never all held at once
+    results: list = [None] * n
     todo: list[int] = []
     sizes: dict[int, int] = {}
+
+    def done(i: int, payload: dict) -> None:
+        results[i] = _file_result(files[i], payload)
+        if progress:
+            progress()
+
     if cache_root is not None:
         for i, path in enumerate(files):
             try:
                 source = read_bytes(path)
             except InputError as exc:
-                payloads[i] = cache.to_json([], str(exc), False)
+                done(i, cache.to_json([], str(exc), False))
+                continue
+            hit = _load_raw(cache_root, cache.key_for(path, source, settings_of[i].fingerprint()))
+            if hit is None:
+                todo.append(i)
+                sizes[i] = len(source)
             else:
-                payloads[i] = _load_raw(cache_root, cache.key_for(path, source, settings_of[i].fingerprint()))
-                if payloads[i] is None:
-                    todo.append(i)
-                    sizes[i] = len(source)
-                    continue
-            if progress:
-                progress()
+                done(i, hit)
     else:
         todo = list(range(n))
     workers = min(jobs or (os.cpu_count() or 1), max(1, len(todo) // 4))
     if workers <= 1 or len(todo) < 16:
         for i in todo:
-            payloads[i] = _lint_one(files[i], settings_of[i], cache_root)
-            if progress:
-                progress()
+            done(i, _lint_one(files[i], settings_of[i], cache_root))
     elif todo:
         import gc
         import multiprocessing
@@ -196,22 +200,25 @@ def lint_files(files: list[str], resolver, jobs: int, cache_root: str | None, pr
             _preload(languages)  # once here; the forked workers inherit it
             gc.freeze()  # workers never scan (or copy) the inherited objects
         chunk = max(1, min(32, len(tasks) // (workers * 4)))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(tuple(distinct), cache_root, languages)) as pool:
-            for i, payload in zip(order, pool.map(_pool_task, tasks, chunksize=chunk)):
-                payloads[i] = payload
-                if progress:
-                    progress()
-        if method == "fork":
-            gc.unfreeze()
-    results = []
-    for path, payload in zip(files, payloads):
         try:
-            findings, error, syntax = cache.from_json(path, payload)
-        except Exception as exc:  # pragma: no cover - a worker bug, not user input
-            findings, error, syntax = [], f"internal error: {exc}", False
-        results.append(FileResult(path=path, findings=findings, error=error, syntax_error=syntax))
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(tuple(distinct), cache_root, languages)) as pool:
+                for i, payload in zip(order, pool.map(_pool_task, tasks, chunksize=chunk)):
+                    done(i, payload)
+        finally:
+            if method == "fork":
+                gc.unfreeze()
     return results
+
+
+def _file_result(path: str, payload: dict) -> FileResult:
+    from karpathy_lint import cache
+
+    try:
+        findings, error, syntax = cache.from_json(path, payload)
+    except Exception as exc:  # pragma: no cover - a worker bug, not user input
+        findings, error, syntax = [], f"internal error: {exc}", False
+    return FileResult(path=path, findings=findings, error=error, syntax_error=syntax)
 
 
 # -- the command -----------------------------------------------------------------------------
@@ -283,11 +290,7 @@ def run_check(options: CheckOptions) -> int:
             from karpathy_lint.report.text import render_text
 
             if run.findings:
-                import io
-
-                buf = io.StringIO()
-                render_text(run, buf, color=False, concise=options.fmt == "concise")
-                stream.write("".join(buf.getvalue().splitlines(keepends=True)[:-1]))
+                render_text(run, _AllButLastLine(stream), color=False, concise=options.fmt == "concise")
         elif not (options.diff and options.fmt in ("text", "concise")):
             color = handle is None and options.fmt in ("text", "concise") and _color_enabled()
             render(options.fmt, run, stream, color)
@@ -302,6 +305,29 @@ def run_check(options: CheckOptions) -> int:
     if run.findings and not options.exit_zero:
         return 1
     return 0
+
+
+class _AllButLastLine:
+    """A writer that passes everything through except the last line (the summary, for --quiet).
+
+    The same text as `"".join(report.splitlines(keepends=True)[:-1])`, streamed: a report of
+    100k findings is never held in memory (a StringIO of it costs 4 bytes a character).
+    Lines before the last one are final: only the last can still grow (`\r` then `\n`).
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        pending = self._pending + text
+        parts = pending.splitlines(keepends=True)
+        if len(parts) >= 2:
+            last = parts[-1]
+            self._stream.write(pending[: len(pending) - len(last)])
+            pending = last
+        self._pending = pending
+        return len(text)
 
 
 def _color_enabled() -> bool:
