@@ -165,10 +165,15 @@ def clean(cache_dir):
               help="Write every shape comment's result (runs, problems) to this JSON file.")
 def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, record):
     """Run TARGET (a script, or tests with --pytest) and check every shape comment."""
+    from karpathy_lint.config import ConfigError
     from karpathy_lint.shapes.cli import run_verify_shapes
 
-    sys.exit(run_verify_shapes(target, list(args), fmt=fmt, report_unverified=report_unverified,
-                               use_pytest=use_pytest, include=include, record=record))
+    try:
+        code = run_verify_shapes(target, list(args), fmt=fmt, report_unverified=report_unverified,
+                                 use_pytest=use_pytest, include=include, record=record)
+    except ConfigError as exc:
+        _fail(str(exc))
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -416,3 +416,28 @@ def test_every_corpus_shape_comment_verified(tmp_path):
     bad = sorted(k for k, v in union.items() if v["problems"])
     assert not bad, bad
     assert not never, never
+
+
+def test_bad_config_beside_the_target_is_one_line_exit_2(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.karpathy-lint]\nbogus = 1\n")
+    script = tmp_path / "demo.py"
+    script.write_text("import torch\n\ndef f():\n    # Karpathy: x shape [2, 3]\n    x = torch.zeros(2, 3)\n    return x\n\nf()\n")
+    proc = subprocess.run([sys.executable, "-m", "karpathy_lint", "verify-shapes", str(script)],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "unknown key `bogus`" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_script_outside_the_project_does_not_pull_in_its_folder(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "sibling.py").write_text("import torch\n# Karpathy: y shape [9]\ny = torch.zeros(1)\n")
+    script = outside / "demo.py"
+    script.write_text("import torch\n# Karpathy: x shape [2]\nx = torch.zeros(2)\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "karpathy_lint", "verify-shapes", str(script)],
+                          capture_output=True, text=True, cwd=project, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "verified 1 of 1 shape comment in 1 file (0 never ran); 0 mismatches" in proc.stdout

@@ -23,6 +23,11 @@ def _display(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
+def _inside(path: str, root: str) -> bool:
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    return rel == "." or not rel.startswith("..")
+
+
 def python_files(paths) -> list[str]:
     """Python files under `paths` (files or folders), with the checker's excludes; sorted, unique."""
     from karpathy_lint.config import ConfigResolver
@@ -46,7 +51,7 @@ def python_files(paths) -> list[str]:
 
 def load_sites(files) -> list:
     """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
-    from karpathy_lint.config import ConfigResolver
+    from karpathy_lint.config import ConfigError, ConfigResolver
     from karpathy_lint.engine import InputError, build_model, decode, read_bytes, split_bom
     from karpathy_lint.shapes.sites import collect_sites
 
@@ -60,9 +65,9 @@ def load_sites(files) -> list:
             _, body = split_bom(source)
             decode(body)
             model = build_model(_display(f), body, resolver.for_path(f))
+        except ConfigError:
+            raise  # a broken config is the user's to fix: one line, exit 2 (as for `check`)
         except (InputError, OSError):
-            continue
-        except Exception:  # a config error or a parser surprise: this file is simply not checked
             continue
         sites.extend(collect_sites(model))
     return sites
@@ -187,6 +192,8 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         tree, scope_paths = ".", include  # which code the tests reach is not known ahead: the whole project
     else:
         tree, scope_paths = os.path.dirname(os.path.abspath(target)), [target, *include]
+        if not _inside(tree, os.getcwd()):
+            tree = os.path.abspath(target)  # a script outside the project: its own file only, not its whole folder
     files = python_files([tree, *include] + ([] if use_pytest else [target]))
     sites = load_sites(files)
     scope = {os.path.realpath(f) for f in python_files(scope_paths)}
