@@ -187,6 +187,10 @@ class SourceModel:
     imports: frozenset[str] = frozenset()  # names bound by imports
     newline: str = "\n"
     line_starts: list[int] = field(default_factory=list)
+    # the tree-sitter tree the parser built, kept so that derived views (parse/names.py) are computed lazily
+    # from it instead of re-parsing; never pickled or sent between processes (only findings are)
+    _tree: object = field(default=None, repr=False, compare=False)
+    _names: object = field(default=None, repr=False, compare=False)  # cache of parse.names.python_names
 
     def __post_init__(self) -> None:
         if not self.line_starts:

@@ -1,10 +1,10 @@
-import ast
 import builtins
 import difflib
 import keyword
 import re
 
 from karpathy_lint.model import Edit
+from karpathy_lint.parse.names import NameIndex, python_names
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 BACKTICK = re.compile(r"`([^`\n]+)`")
@@ -52,94 +52,19 @@ def _scan(text: str, base: int):
         yield base + len(text[: m.start(1) + lead].encode()), chain
 
 
-class _Names:
-    """What a file defines and uses, for resolving backticked names."""
-
-    def __init__(self):
-        self.bound: set[str] = set()  # every name bound or read at module/function level
-        self.defined: set[str] = set()  # names the file itself defines (suggestions come from here)
-        self.imports: set[str] = set()
-        self.attrs: set[str] = set()  # every `.attr` and keyword-argument name
-        self.classes: dict[str, tuple[set[str], list[str]]] = {}  # class -> (members, base names)
-
-    def external_bases(self) -> bool:
-        return any(b and b != "object" and b not in self.classes for _, bases in self.classes.values() for b in bases)
-
-    @classmethod
-    def python(cls, text: str) -> "_Names":
-        n = cls()
-        tree = ast.parse(text)
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                n.defined.add(node.name)
-                if isinstance(node, ast.ClassDef):
-                    n.classes[node.name] = (_members(node), [_dotted(b) for b in node.bases])
-            elif isinstance(node, ast.arg):
-                n.defined.add(node.arg)
-            elif isinstance(node, ast.Name):
-                n.bound.add(node.id)
-                if isinstance(node.ctx, (ast.Store, ast.Del)):
-                    n.defined.add(node.id)
-            elif isinstance(node, ast.alias):
-                name = node.asname or (node.name.split(".")[0] if node.name != "*" else None)
-                if name:
-                    n.imports.add(name)
-                    n.defined.add(name)
-            elif isinstance(node, ast.Attribute):
-                n.attrs.add(node.attr)
-            elif isinstance(node, ast.keyword) and node.arg:
-                n.attrs.add(node.arg)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                n.defined.add(node.name)
-            elif isinstance(node, (ast.Global, ast.Nonlocal)):
-                n.defined.update(node.names)
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) <= 64 \
-                    and node.value.isidentifier():
-                n.bound.add(node.value)  # `"gloo"`, dict keys, `__all__` entries
-            elif hasattr(ast, "MatchAs") and isinstance(node, getattr(ast, "MatchAs")) and node.name:
-                n.defined.add(node.name)
-        n.bound |= n.defined
-        for members, _ in n.classes.values():
-            n.attrs |= members
-        return n
-
-    @classmethod
-    def cuda(cls, model) -> "_Names":
-        n = cls()
-        text = bytearray(model.source)
-        spans = [(c.start, c.end) for c in model.comments]
-        if model.header is not None:
-            spans.append((model.header.start, model.header.end))
-        for s, e in spans:
-            text[s:e] = b" " * (e - s)
-        code = C_STRING.sub(" ", text.decode("utf-8", "replace"))
-        names = set(PART.findall(code))
-        n.bound = n.defined = n.attrs = names
-        return n
-
-
-def _dotted(node) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return _dotted(node.value) + "." + node.attr
-    return ""
-
-
-def _members(cls: ast.ClassDef) -> set[str]:
-    out: set[str] = set()
-    for stmt in cls.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            out.add(stmt.name)
-        elif isinstance(stmt, ast.Assign):
-            out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
-        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            out.add(stmt.target.id)
-    for node in ast.walk(cls):  # self.x = ... anywhere in its methods
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name) \
-                and node.value.id == "self":
-            out.add(node.attr)
-    return out
+def _cuda_names(model) -> NameIndex:
+    """CUDA: every identifier-like token of the code (comments, the header and string literals blanked)."""
+    n = NameIndex()
+    text = bytearray(model.source)
+    spans = [(c.start, c.end) for c in model.comments]
+    if model.header is not None:
+        spans.append((model.header.start, model.header.end))
+    for s, e in spans:
+        text[s:e] = b" " * (e - s)
+    code = C_STRING.sub(" ", text.decode("utf-8", "replace"))
+    names = set(PART.findall(code))
+    n.bound = n.defined = n.attrs = names
+    return n
 
 
 def _close(name: str, candidates) -> list[str]:
@@ -227,9 +152,10 @@ class NameUnresolved(Rule):
         if not tokens:
             return
         allowed = set(settings.allowed_names)
-        try:
-            names = _Names.python(model.text) if model.language == "python" else _Names.cuda(model)
-        except (SyntaxError, ValueError, RecursionError):
+        # the Python index comes from the tree the parser kept (one query, run only now); None when the
+        # file is not Python 3 this interpreter parses (`print "x"`)
+        names = python_names(model) if model.language == "python" else _cuda_names(model)
+        if names is None:
             return
         for offset, chain in tokens:
             if chain in allowed:
@@ -255,7 +181,7 @@ class NameUnresolved(Rule):
             yield self.finding(model, start, end, message, fix=fix, symbol=chain)
 
     @staticmethod
-    def _unresolved(chain: str, names: _Names, allowed: set[str]):
+    def _unresolved(chain: str, names: NameIndex, allowed: set[str]):
         """None when `chain` resolves, else (index of the first bad component, candidates for it)."""
         comps = re.split(r"\.|::", chain)
         root = comps[0]

@@ -115,3 +115,164 @@ def test_cuda_names_come_from_the_code():
 def test_suppression_comment_silences_it():
     code = "def f(x):\n    # Karpathy: `gone` was here  # karpathy-lint: ignore[KL501]\n    return x\n"
     assert findings(code) == []
+
+
+# -- the name index comes from the parser's tree, not from a second parse --------------------------------------
+
+import ast  # noqa: E402  (only the test's reference implementation uses it)
+
+from karpathy_lint.engine import build_model  # noqa: E402
+from karpathy_lint.parse.names import python_names  # noqa: E402
+from karpathy_lint.rules import kl501_name_unresolved as kl501  # noqa: E402
+
+TRICKY = '''
+import a.b.c, d as e
+from .x.y import (z, w as v)
+from __future__ import annotations
+from m import *
+g = h = 1
+(paren) = 2
+x: int = 3
+a2, (b2, *c2) = 1, (2, 3)
+del gone, (also_gone)
+global glob
+lam = lambda la, *lb, lc=1, **ld: la
+def f(p1, p2: int, p3=1, p4: int = 2, *p5, p6, **p7) -> "Ret":
+    nonlocal_free = [q for q1, q2 in p1 if (q := q1)]
+    with open(p1) as fh, ctx() as (w1, w2):
+        pass
+    try:
+        pass
+    except OSError as err:
+        pass
+    return call(key=1, **p7).attr_used
+match subject:
+    case Point(kx=cap1, ky=0) | [cap2, *star_rest, _] as whole:
+        pass
+    case {"dict_key": cap3, **map_rest}:
+        pass
+    case Color.RED:
+        pass
+s1 = "ident_str"
+s2 = "con" "cat"
+s3 = f"lit_a{s1!r:>{width}d}lit_b{dbg=}"
+s4 = "esc\\x41pe" + r"raw\\x41" + b"bytes_const".decode()
+s5 = "x" * 70
+class Base:
+    attr_cls = 1
+    ann_cls: int
+    c1 = c2 = 0
+    def __init__(self):
+        self.inst = 1
+        self.inst2 += 1
+        (self.t1, self.t2) = 1, 2
+        del self.not_a_member
+    @property
+    def prop(self):
+        class Inner:
+            def m(self):
+                self.deep = 1
+        return Inner
+class Child(Base, mod.Ext, make().thing, metaclass=Meta):
+    pass
+class Ｆｕｌｌ:
+    pass
+'''
+
+
+def _reference(text):
+    """What KL501 used to compute with Python's ast (the behaviour the tree-sitter index must keep)."""
+    bound, defined, imports, attrs, classes = set(), set(), set(), set(), {}
+
+    def dotted(node):
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Attribute):
+            return dotted(node.value) + "." + node.attr
+        return ""
+
+    def members(cls):
+        out = set()
+        for stmt in cls.body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out.add(stmt.name)
+            elif isinstance(stmt, ast.Assign):
+                out.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+            elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                out.add(stmt.target.id)
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) \
+                    and isinstance(node.value, ast.Name) and node.value.id == "self":
+                out.add(node.attr)
+        return out
+
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+            if isinstance(node, ast.ClassDef):
+                classes[node.name] = (members(node), [dotted(b) for b in node.bases])
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.Name):
+            bound.add(node.id)
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                defined.add(node.id)
+        elif isinstance(node, ast.alias):
+            name = node.asname or (node.name.split(".")[0] if node.name != "*" else None)
+            if name:
+                imports.add(name)
+                defined.add(name)
+        elif isinstance(node, ast.Attribute):
+            attrs.add(node.attr)
+        elif isinstance(node, ast.keyword) and node.arg:
+            attrs.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            defined.update(node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) <= 64 \
+                and node.value.isidentifier():
+            bound.add(node.value)
+        elif isinstance(node, ast.MatchAs) and node.name:
+            defined.add(node.name)
+    bound |= defined
+    for m, _ in classes.values():
+        attrs |= m
+    return bound, defined, imports, attrs, classes
+
+
+def test_the_tree_sitter_index_matches_pythons_ast():
+    model = build_model("tricky.py", TRICKY.encode(), Settings())
+    assert model.syntax_error is None
+    got = python_names(model)
+    bound, defined, imports, attrs, classes = _reference(TRICKY)
+    assert got.defined == defined
+    assert got.bound == bound
+    assert got.imports == imports
+    assert got.attrs == attrs
+    assert got.classes == classes
+    assert "lit_a" in got.bound and "concat" in got.bound and "escApe" in got.bound and "d" in got.bound
+    assert "star_rest" not in got.bound and "kx" not in got.bound and "Full" in got.defined
+
+
+def test_the_index_is_built_once_and_only_when_prose_has_backticks():
+    plain = build_model("plain.py", b"def f(x):\n    # Karpathy: no names here\n    return x\n", Settings())
+    assert list(kl501.NameUnresolved().check(plain, Settings())) == []
+    assert plain._names is None  # nothing computed: no backticks
+    ticked = build_model("t.py", b"def f(x):\n    # Karpathy: `f` returns `x`\n    return x\n", Settings())
+    assert list(kl501.NameUnresolved().check(ticked, Settings())) == []
+    index = ticked._names
+    assert index is not None and python_names(ticked) is index
+
+
+def test_the_rule_does_not_reparse():
+    assert not hasattr(kl501, "ast")
+    with open(kl501.__file__, encoding="utf-8") as fh:
+        assert "ast.parse" not in fh.read()
+
+
+def test_python_2_files_resolve_nothing_as_before():
+    code = 'print "hello"\n# Karpathy: `missing` was never here\n'
+    assert findings(code) == []
+    # `print >> f, x` is Python 3 too (a shift of the name `print`), so that file is checked
+    assert len(findings('import sys\nprint >> sys.stderr, "x"\n# Karpathy: `missing` was never here\n')) == 1
