@@ -128,3 +128,18 @@ def test_linter_never_writes_checked_files(tmp_path):
     proc = run_cli("--no-cache", f)
     assert proc.returncode == 1
     assert (f.read_bytes(), f.stat().st_mtime_ns) == before
+
+
+def test_python2_print_statement_is_a_syntax_error(tmp_path):
+    f = tmp_path / "old.py"
+    f.write_text('x = 1\nprint "hello"\n')
+    proc = run_cli("--no-cache", "--select", "KL001", f)
+    assert proc.returncode == 2
+    assert f"{f}:2:" in proc.stdout.decode() and "KL001" in proc.stdout.decode()
+
+
+def test_print_chevron_is_valid_python3(tmp_path):
+    f = tmp_path / "ok.py"
+    f.write_text("import sys\nprint >> sys.stderr, 1\n")
+    proc = run_cli("--no-cache", "--select", "KL001", f)
+    assert proc.returncode == 0, proc.stdout

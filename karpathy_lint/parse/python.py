@@ -19,6 +19,8 @@ QUERY = """
 (call function: (identifier) @callid)
 (binary_operator operator: "@") @matmul
 (augmented_assignment operator: "@=") @matmul
+(print_statement) @legacy
+(exec_statement) @legacy
 """
 
 TORCH_ROOTS = frozenset({"torch", "F"})
@@ -129,6 +131,13 @@ def parse_python(path: str, source: bytes, text: str, settings) -> SourceModel:
     import tree_sitter as ts
 
     caps = ts.QueryCursor(query).captures(root)
+    if caps.get("legacy"):
+        # tree-sitter-python still accepts Python 2 `print x` / `exec code`; Python 3 does not
+        # (`print >> f, x` is valid Python 3, so ask the compiler before reporting)
+        problem = _syntax_problem(root, text, path)
+        if problem is not None:
+            model.syntax_error = problem
+            return model
     line_starts = model.line_starts
 
     # -- comments --------------------------------------------------------------
