@@ -6,7 +6,6 @@ config error, or a file that could not be read or parsed.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 

@@ -1,5 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import DEEP, ROLE, header
+from karpathy_lint.rules._examples import header
 
 EXPECTED = (("role", "This File's Role in {project}"), ("function_list", "Function List"),
             ("deep_dive", "Technical Deep Dive"))

@@ -271,8 +271,9 @@ def test_the_rule_does_not_reparse():
         assert "ast.parse" not in fh.read()
 
 
-def test_python_2_files_resolve_nothing_as_before():
+def test_python_2_files_are_syntax_errors_not_name_findings():
     code = 'print "hello"\n# Karpathy: `missing` was never here\n'
-    assert findings(code) == []
+    result = lint_source("example.py", code.encode(), Settings())
+    assert result.syntax_error and [f.code for f in result.findings] == ["KL001"]
     # `print >> f, x` is Python 3 too (a shift of the name `print`), so that file is checked
     assert len(findings('import sys\nprint >> sys.stderr, "x"\n# Karpathy: `missing` was never here\n')) == 1

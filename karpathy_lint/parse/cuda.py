@@ -8,7 +8,7 @@ from functools import lru_cache
 from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
-from karpathy_lint.parse.treesitter import first_error, node_text
+from karpathy_lint.parse.treesitter import collect_comments, first_error, node_text, split_lines
 
 QUERY = """
 (comment) @comment
@@ -46,15 +46,7 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
 
     caps = ts.QueryCursor(query).captures(root)
     line_starts = model.line_starts
-    comments: list[Comment] = []
-    for node in sorted(caps.get("comment", ()), key=lambda n: n.start_byte):
-        row, col = node.start_point
-        own = not source[line_starts[row] : node.start_byte].strip()
-        end = node.end_byte
-        while end > node.start_byte and source[end - 1 : end] in (b"\r", b"\n"):
-            end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
-        comments.append(Comment(line=row + 1, col=col, start=node.start_byte, end=end,
-                                text=source[node.start_byte : end].decode("utf-8", "replace"), own_line=own))
+    comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
     model.notes = build_notes(comments, settings.marker, "//")
     model.header = _header(model, root, comments, settings)
@@ -97,14 +89,7 @@ def _header(model: SourceModel, root, comments: list[Comment], settings):
     source = model.source
     lines: list[HeaderLine] = []
     body_start, body_end = chosen.start + 2, chosen.end - 2 if source[chosen.end - 2 : chosen.end] == b"*/" else chosen.end
-    pos, row = body_start, chosen.line
-    while pos <= body_end:
-        nl = source.find(b"\n", pos, body_end)
-        stop = body_end if nl == -1 else nl
-        chunk = source[pos:stop]
-        if chunk.endswith(b"\r"):
-            chunk = chunk[:-1]
-        text = chunk.decode("utf-8", "replace")
+    for row, pos, text in split_lines(source, body_start, body_end, chosen.line):
         prefix = ""
         if row != chosen.line or text.startswith("*"):
             m = DECORATION.match(text) if row != chosen.line else None
@@ -113,9 +98,6 @@ def _header(model: SourceModel, root, comments: list[Comment], settings):
         if row == chosen.line and text.startswith("*") and not text.startswith("**"):
             prefix = "*"  # `/**` opener
         lines.append(HeaderLine(line=row, text=text[len(prefix):], start=pos + len(prefix.encode()), prefix=prefix))
-        if nl == -1:
-            break
-        pos, row = nl + 1, row + 1
     return build_header("block_comment", chosen.start, chosen.end, lines, settings.tag, model.newline)
 
 

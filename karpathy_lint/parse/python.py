@@ -8,7 +8,7 @@ from itertools import compress, count
 from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
-from karpathy_lint.parse.treesitter import first_error, node_text
+from karpathy_lint.parse.treesitter import collect_comments, first_error, node_text, split_lines
 
 QUERY = """
 (comment) @comment
@@ -141,18 +141,7 @@ def parse_python(path: str, source: bytes, text: str, settings) -> SourceModel:
     line_starts = model.line_starts
 
     # -- comments --------------------------------------------------------------
-    comments: list[Comment] = []
-    for node in sorted(caps.get("comment", ()), key=lambda n: n.start_byte):
-        row, col = node.start_point
-        line_start = line_starts[row]
-        own = not source[line_start : node.start_byte].strip()
-        end = node.end_byte
-        while end > node.start_byte and source[end - 1 : end] in (b"\r", b"\n"):
-            end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
-        comments.append(
-            Comment(line=row + 1, col=col, start=node.start_byte, end=end,
-                    text=source[node.start_byte : end].decode("utf-8", "replace"), own_line=own)
-        )
+    comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
     model.notes = build_notes(comments, settings.marker, "#")
 
@@ -204,20 +193,8 @@ def _header_from_docstring(model: SourceModel, stmt, settings):
     quote = raw[i : i + 3] if raw[i : i + 3] in (b'"""', b"'''") else raw[i : i + 1]
     body_start = start + i + len(quote)
     body_end = end - len(quote) if raw.endswith(quote) and end - len(quote) >= body_start else end
-    lines: list[HeaderLine] = []
-    pos = body_start
-    row = model.line_of(body_start)
-    while pos <= body_end:
-        nl = source.find(b"\n", pos, body_end)
-        stop = body_end if nl == -1 else nl
-        chunk = source[pos:stop]
-        if chunk.endswith(b"\r"):
-            chunk = chunk[:-1]
-        lines.append(HeaderLine(line=row, text=chunk.decode("utf-8", "replace"), start=pos))
-        if nl == -1:
-            break
-        pos = nl + 1
-        row += 1
+    lines = [HeaderLine(line=row, text=text, start=pos)
+             for row, pos, text in split_lines(source, body_start, body_end, model.line_of(body_start))]
     header = build_header("docstring", start, end, lines, settings.tag, model.newline)
     return header
 

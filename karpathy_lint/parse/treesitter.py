@@ -23,3 +23,34 @@ def first_error(root):
         if not cursor.goto_parent():
             return None
         visited_children = True
+
+
+def collect_comments(nodes, source: bytes, line_starts: list[int]):
+    """tree-sitter comment nodes -> `Comment`s in file order (both languages)."""
+    from karpathy_lint.model import Comment
+
+    comments = []
+    for node in sorted(nodes, key=lambda n: n.start_byte):
+        row, col = node.start_point
+        own = not source[line_starts[row] : node.start_byte].strip()
+        end = node.end_byte
+        while end > node.start_byte and source[end - 1 : end] in (b"\r", b"\n"):
+            end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
+        comments.append(Comment(line=row + 1, col=col, start=node.start_byte, end=end,
+                                text=source[node.start_byte : end].decode("utf-8", "replace"), own_line=own))
+    return comments
+
+
+def split_lines(source: bytes, start: int, end: int, first_line: int):
+    """Yield (line number, byte offset, text) for each line of source[start:end], line endings dropped."""
+    pos, row = start, first_line
+    while pos <= end:
+        nl = source.find(b"\n", pos, end)
+        stop = end if nl == -1 else nl
+        chunk = source[pos:stop]
+        if chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+        yield row, pos, chunk.decode("utf-8", "replace")
+        if nl == -1:
+            return
+        pos, row = nl + 1, row + 1
