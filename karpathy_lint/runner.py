@@ -290,7 +290,7 @@ def run_check(options: CheckOptions) -> int:
             from karpathy_lint.report.text import render_text
 
             if run.findings:
-                render_text(run, _AllButLastLine(stream), color=False, concise=options.fmt == "concise")
+                render_text(run, stream, color=False, concise=options.fmt == "concise", summary=False)
         elif not (options.diff and options.fmt in ("text", "concise")):
             color = handle is None and options.fmt in ("text", "concise") and _color_enabled()
             render(options.fmt, run, stream, color)
@@ -305,29 +305,6 @@ def run_check(options: CheckOptions) -> int:
     if run.findings and not options.exit_zero:
         return 1
     return 0
-
-
-class _AllButLastLine:
-    """A writer that passes everything through except the last line (the summary, for --quiet).
-
-    The same text as `"".join(report.splitlines(keepends=True)[:-1])`, streamed: a report of
-    100k findings is never held in memory (a StringIO of it costs 4 bytes a character).
-    Lines before the last one are final: only the last can still grow (`\r` then `\n`).
-    """
-
-    def __init__(self, stream):
-        self._stream = stream
-        self._pending = ""
-
-    def write(self, text: str) -> int:
-        pending = self._pending + text
-        parts = pending.splitlines(keepends=True)
-        if len(parts) >= 2:
-            last = parts[-1]
-            self._stream.write(pending[: len(pending) - len(last)])
-            pending = last
-        self._pending = pending
-        return len(text)
 
 
 def _color_enabled() -> bool:

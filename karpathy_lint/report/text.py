@@ -32,35 +32,36 @@ def _summary(run: Run) -> str:
     return " ".join(parts)
 
 
-def render_text(run: Run, stream, color: bool = False, concise: bool = False) -> None:
-    lines: list[tuple[str, str, str, str]] = []
-    for f in run.findings:
-        mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
-        where = f"{f.path}:{f.line}:{f.column}:"
-        if concise:
-            lines.append((where, f.code, "", f"{f.message}{mark}"))
-        else:
-            lines.append((where, f.code, f.name, f"{f.message}{mark}"))
+def _line(f, concise: bool) -> tuple[str, str, str, str]:
+    mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
+    return f"{f.path}:{f.line}:{f.column}:", f.code, "" if concise else f.name, f"{f.message}{mark}"
+
+
+def render_text(run: Run, stream, color: bool = False, concise: bool = False, summary: bool = True) -> None:
+    """One line per finding, then `--statistics` counts, then the summary line (unless `summary=False`)."""
     stats = ""
     if run.statistics and run.findings:
         counts = Counter((f.code, f.name) for f in run.findings)
         stats = "\n".join(f"{n:5d}  {code}  {name}" for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    summary = _summary(run)
     if color:
         from rich.console import Console
         from rich.markup import escape
 
         console = Console(file=stream, highlight=False, soft_wrap=True)
-        for where, code, name, message in lines:
+        for f in run.findings:
+            where, code, name, message = _line(f, concise)
             name_part = f" [magenta]{escape(name)}[/]" if name else ""
             console.print(f"[bold]{escape(where)}[/] [red]{code}[/]{name_part} {escape(message)}")
         if stats:
             console.print(escape(stats))
-        style = "green" if not run.findings and not run.errors else "bold"
-        console.print(f"[{style}]{escape(summary)}[/]")
+        if summary:
+            style = "green" if not run.findings and not run.errors else "bold"
+            console.print(f"[{style}]{escape(_summary(run))}[/]")
         return
-    for where, code, name, message in lines:
+    for f in run.findings:  # streamed: a report of 100k findings is never held in memory
+        where, code, name, message = _line(f, concise)
         stream.write(f"{where} {code}{' ' + name if name else ''} {message}\n")
     if stats:
         stream.write(stats + "\n")
-    stream.write(summary + "\n")
+    if summary:
+        stream.write(_summary(run) + "\n")

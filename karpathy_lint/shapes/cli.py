@@ -233,13 +233,8 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
     else:
         from karpathy_lint.report.text import render_text
 
-        if outcome.findings:
-            import io
-
-            buf = io.StringIO()
-            render_text(run, buf, color=False, concise=fmt == "concise")
-            lines = buf.getvalue().splitlines()[:-1]  # the checker's summary line; ours follows
-            sys.stdout.write("".join(line + "\n" for line in lines))
+        if outcome.findings:  # the checker's own summary line follows instead of the linter's
+            render_text(run, sys.stdout, color=False, concise=fmt == "concise", summary=False)
         sys.stdout.write(outcome.summary() + "\n")
     sys.stdout.flush()
     if tracer.internal_errors:
