@@ -301,24 +301,18 @@ def main() -> int:
     }
     skipped: list[str] = []
     versions = {"karpathy-lint": tool_version([py, "-m", "karpathy_lint", "--version"])}
-    ruff = find_tool("ruff", args.peers_venv)
-    if ruff:
-        tools["ruff"] = [ruff, "check", "--isolated", "--no-cache", "--exit-zero", "-q", str(corpus)]
-        versions["ruff"] = tool_version([ruff, "--version"])
-    else:
-        skipped.append("ruff (not installed)")
-    interrogate = find_tool("interrogate", args.peers_venv)
-    if interrogate:
-        tools["interrogate"] = [interrogate, "-q", str(corpus)]
-        versions["interrogate"] = tool_version([interrogate, "--version"])
-    else:
-        skipped.append("interrogate (not installed)")
-    pydoclint = find_tool("pydoclint", args.peers_venv)
-    if pydoclint:
-        tools["pydoclint"] = [pydoclint, "--quiet", str(corpus)]
-        versions["pydoclint"] = tool_version([pydoclint, "--version"])
-    else:
-        skipped.append("pydoclint (not installed)")
+    peers = {  # name -> arguments before the corpus path
+        "ruff": ["check", "--isolated", "--no-cache", "--exit-zero", "-q"],
+        "interrogate": ["-q"],
+        "pydoclint": ["--quiet"],
+    }
+    for name, peer_args in peers.items():
+        exe = find_tool(name, args.peers_venv)
+        if exe:
+            tools[name] = [exe, *peer_args, str(corpus)]
+            versions[name] = tool_version([exe, "--version"])
+        else:
+            skipped.append(f"{name} (not installed)")
     fixit = None if args.no_fixit else find_tool("fixit", args.peers_venv)
     if args.no_fixit:
         skipped.append("Fixit (--no-fixit)")

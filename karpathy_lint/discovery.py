@@ -28,20 +28,29 @@ class Discovery:
 
 
 @lru_cache(maxsize=256)
-def _spec(patterns: tuple[str, ...]):
+def gitignore_spec(patterns: tuple[str, ...]):
+    """Compiled gitignore-syntax patterns (excludes, per-file-ignores), cached per pattern set."""
     import pathspec
 
     return pathspec.PathSpec.from_lines("gitignore", patterns)
+
+
+def relative(path: str, root: str) -> str:
+    """`path` relative to a config root, with `/` separators (patterns are written that way)."""
+    try:
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
+    except ValueError:  # pragma: no cover - different drives on Windows
+        return path
 
 
 def _excluded_by_settings(path: str, settings, is_dir: bool) -> bool:
     patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
     if not patterns:
         return False
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(settings.root)).replace(os.sep, "/")
+    rel = relative(path, settings.root)
     if rel.startswith(".."):
         rel = os.path.abspath(path).replace(os.sep, "/").lstrip("/")
-    return _spec(patterns).match_file(rel + ("/" if is_dir else ""))
+    return gitignore_spec(patterns).match_file(rel + ("/" if is_dir else ""))
 
 
 def _default_excluded(name: str) -> bool:

@@ -6,7 +6,6 @@ exit code 2. A syntax error is a KL001 finding (and also exit code 2).
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -54,9 +53,11 @@ def decode(source: bytes) -> str:
 def enabled_rules(settings, path: str):
     codes = _base_codes(tuple(settings.select), tuple(settings.extend_select), tuple(settings.ignore))
     if settings.per_file_ignores:
-        rel = _relative(path, settings.root)
+        from karpathy_lint.discovery import gitignore_spec, relative
+
+        rel = relative(path, settings.root)
         for glob, ignored in settings.per_file_ignores:
-            if _glob_match(glob, rel):
+            if gitignore_spec((glob,)).match_file(rel):
                 codes = codes - _base_codes(tuple(ignored), (), ())
     return set(codes), list(_rules_for(codes))
 
@@ -74,24 +75,6 @@ def _rules_for(codes: frozenset[str]) -> tuple:
     from karpathy_lint.registry import all_rules
 
     return tuple(r for r in all_rules() if r.code in codes)
-
-
-def _relative(path: str, root: str) -> str:
-    try:
-        return os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
-    except ValueError:  # pragma: no cover - different drives on Windows
-        return path
-
-
-def _glob_match(glob: str, rel: str) -> bool:
-    return _glob_spec(glob).match_file(rel)
-
-
-@lru_cache(maxsize=256)
-def _glob_spec(glob: str):
-    import pathspec
-
-    return pathspec.PathSpec.from_lines("gitignore", [glob])
 
 
 def build_model(path: str, source: bytes, settings) -> SourceModel:
