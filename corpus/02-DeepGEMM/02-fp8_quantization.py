@@ -172,8 +172,8 @@ def e4m3_ratios():
         mid = (lo * hi) ** 0.5
         zero = torch.tensor(fi.max / mid, dtype=torch.float64).to(FP8_DTYPE).float().item() == 0.0
         lo, hi = (lo, mid) if zero else (mid, hi)
-    # Karpathy: and the cast error of a value exactly 1000x below the absmax.
-    v = torch.tensor(fi.max / 1000.0)
+    # Karpathy: and the cast error of a value exactly 1000x below the absmax. v shape [1]
+    v = torch.tensor([fi.max / 1000.0])
     err_1000 = abs(v.to(FP8_DTYPE).float().item() - v.item()) / v.item()
     return normal_span, hi, err_1000
 
