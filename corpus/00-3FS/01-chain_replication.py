@@ -373,7 +373,7 @@ def main():
     print("check: no acked write lost, strict reads return the newest commit, replicas equal: OK")
     # Karpathy: second act: a training set striped over the chains, read through a DataLoader
     # while a node dies mid-epoch and comes back.
-    # Karpathy: samples shape [num_samples, seq_len], token ids from a 50K vocabulary.
+    # Karpathy: samples shape [num_samples, seq_len], random token ids below 50_000.
     samples = torch.randint(0, 50_000, (cfg.num_samples, cfg.seq_len), dtype=torch.int32)
     picked = list(range(1, 1 + cfg.stripe_size))  # Karpathy: consecutive chains, then a per-file shuffle
     random.Random(cfg.seed).shuffle(picked)

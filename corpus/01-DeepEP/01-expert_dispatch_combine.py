@@ -44,7 +44,7 @@ the expert outputs travel back and are summed with the gate weights. The layout 
 key saving: a token goes to a rank once even if it picked three experts there, and on the
 way back that rank sums its experts' weighted outputs before sending one row.
 Node-limited routing (V3 paper arXiv:2412.19437 §3.2.2, paper-sourced): each token may reach
-at most 4 nodes. InfiniBand gives ~50 GB/s against ~160 GB/s for NVLink, so DeepEP's normal
+at most 4 nodes. The paper gives InfiniBand ~50 GB/s against ~160 GB/s for NVLink, so DeepEP's normal
 kernels send a token once per node over RDMA and fan it out inside the node over NVLink; one
 IB hop can feed ~3.2 experts per node at no extra cost, ~13 over 4 nodes. V3's gate does
 this with 8 groups and the top 4 groups by the sum of each group's top-2 sigmoid scores
@@ -54,7 +54,7 @@ tokens, hidden 7168, top-4 groups, top-8, FP8 dispatch / BF16 combine: EP8 intra
 158 GB/s (dispatch / combine); RDMA EP16 43/43, EP32 58/57, EP64 51/50 GB/s. The normal
 dispatch waits on the CPU for receive counts, so it is not CUDA-graph compatible (the
 example uses Buffer.set_num_sms(24)); `dist_exchange` has the same shape: counts first.
-Low-latency kernels (decoding): pure RDMA, CUDA-graph compatible, 128 tokens per batch,
+Low-latency kernels (decoding; docs/legacy.md): pure RDMA, CUDA-graph compatible, 128 tokens per batch,
 same hidden/top-8/FP8-BF16 setup: dispatch 77 us at EP8 up to 194 us at EP256, combine 114
 us at EP8 to 360 us at EP256 (peak 369 us at EP128). With return_recv_hook=True the RDMA
 transfer runs in the background and data lands only when hook() is called, so compute

@@ -49,7 +49,7 @@ the math warpgroups scale the partial sum and add it into FP32 registers on CUDA
 DeepSeek-V3 report arXiv:2412.19437 section 3.3.2: tensor-core FP8 accumulation keeps only about 14 bits,
 so promote every N_C = 128 elements); TMA with multicast feeding a multi-stage shared-memory pipeline;
 persistent warp specialization; and a JIT that bakes shapes and block sizes in as constants. Initial
-release: up to 1358 TFLOPS on H800 (M=4096, N=7168, K=16384); later "up to 1550 TFLOPS". This ladder
+release (its README): up to 1358 TFLOPS on H800 (M=4096, N=7168, K=16384); later "up to 1550 TFLOPS". This ladder
 teaches the memory hierarchy first, because every one of those tricks is about feeding the math units.
 
 The ladder (C = A @ B, row-major FP32, square n by default):
@@ -70,7 +70,7 @@ The ladder (C = A @ B, row-major FP32, square n by default):
 What to expect: siboehm/SGEMM_CUDA (README, FP32 4096^3 on an A6000, cuBLAS 23,249.6 GFLOP/s) measured
 coalesced naive 8.5%, shared-memory caching 12.8%, 2D blocktiling 68.7%, vectorised 78.4%, warptiling
 93.7% of cuBLAS. Our steps 1-5 mirror his kernels 2, 3, 5, 6 and 10: warptiling is the rung that took
-his ladder from ~70-78% to ~94%. On an H100 these percentages are unmeasured until
+siboehm's ladder from ~70-78% to ~94%. On an H100 these percentages are unmeasured until
 bench/gpu_check.sh runs (it writes bench/GPU.md with the GPU's name and every figure). Each kernel
 is checked against the reference before it is timed. With TF32 off, cuBLAS SGEMM on Hopper runs on CUDA cores too (H100 SXM
 FP32 peak about 67 TFLOPS, NVIDIA datasheet, unverified here), so the race is fair.

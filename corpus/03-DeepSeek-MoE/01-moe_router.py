@@ -59,11 +59,11 @@ experts, top-8, with sigmoid affinities instead of softmax. A per-expert bias is
 only to choose experts; the weights are the original sigmoid scores of the chosen experts divided
 by their sum, times route_scale 2.5. The bias is trained without gradients: after each step it
 drops by gamma for overloaded experts and rises by gamma for underloaded ones (gamma 0.001 for the
-first 14.3T tokens, then 0). So balance no longer fights the language-model loss, only a tiny
+first 14.3T tokens, then 0; paper §4.2). So balance no longer fights the language-model loss, only a tiny
 sequence-wise loss (alpha 0.0001) remains. Routing is node-limited: in inference/model.py the 256
 experts form 8 groups, a group scores the sum of its top-2 biased affinities, and only the top 4
 groups are searched. The popular "For V3, K=2 with softmax" is wrong on both counts, and the 671B
-total / 37B active figures belong to V3, not to DeepSeekMoE 16B (16.4B total).
+total / 37B active figures belong to V3 (V3 report), not to DeepSeekMoE 16B (16.4B total, its README).
 </karpathys_code_comments>
 """
 import math

@@ -109,7 +109,7 @@ class TrainConfig:
     seq_len: int = 16  # V3 serves a 128K context (README)
     batch: int = 16  # 16 * 16 = 256 tokens = 2 Wgrad K-blocks of 128
     block: int = 128  # 1x128 / 128x128 scaling (paper 3.3.2)
-    steps: int = 100  # V3 trained on 14.8T tokens; we take 100 steps of 256
+    steps: int = 100  # V3 trained on 14.8T tokens (README); we take 100 steps of 256
     lr: float = 3e-4  # V3 peak: 2.2e-4 (paper 4.2); no warmup or decay here
     betas: tuple = (0.9, 0.95)  # V3 AdamW betas (paper 4.2)
     weight_decay: float = 0.1  # V3 (paper 4.2)

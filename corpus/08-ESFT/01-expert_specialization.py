@@ -59,8 +59,8 @@ experts and non-expert modules stay frozen unless their flags are set. Training 
 What ESFT saves, honestly: trainable and stored parameters (only the chosen experts are saved, e.g.
 results/expert_configs/law.json trains 9 of 64 experts in layer 1 and 3 in layer 19) and some
 training time. It does not cut the memory to hold the model: the full model is still loaded for
-training and inference. A "90% memory reduction" summary misnames the claim; "up to ~90%
-storage / ~30% time" is a press figure, unverified against the paper's tables.
+training and inference. Summaries that promise a large "memory reduction" misname the claim:
+what shrinks is the set of trained and stored parameters, which `main` counts for the toy.
 </karpathys_code_comments>
 """
 from dataclasses import dataclass
