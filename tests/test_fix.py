@@ -79,7 +79,7 @@ def test_fix_before_after_and_idempotent(tmp_path, name, before, after, unsafe):
 
 
 def test_fix_api_matches_cli():
-    fixed, count = fix_source("m.py", PY_BEFORE.encode(), S)
+    fixed, count, _ = fix_source("m.py", PY_BEFORE.encode(), S)
     assert fixed.decode() == PY_AFTER_SAFE and count == 3
 
 
