@@ -1,5 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._shapes import problems
+from karpathy_lint.shapes.format import problems
 
 
 class ShapeMalformed(Rule):
@@ -26,6 +26,7 @@ class ShapeMalformed(Rule):
     code = "KL307"
     name = "shape-malformed"
     summary = "Shape comment not in `name shape [dim, ...]` form"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid("# Karpathy: x shape [batch, seq, d_model]\nx = 1\n"),

@@ -1,117 +1,19 @@
-"""`karpathy-lint verify-shapes`: run a script (or pytest) and check every shape comment.
-
-Run-time findings have their own codes (not static rules, so not in the rule
-registry; see docs/verify-shapes.md):
-
-* KL601 shape-mismatch: the tensor has another number of dims or another size;
-* KL602 shape-name-unbound: the name in the comment is not bound (or has no
-  such attribute) after the annotated line;
-* KL603 shape-not-verified: the annotated line never ran (only with
-  `--report-unverified`; otherwise a count in the summary).
-"""
+"""`karpathy-lint verify-shapes`: run a script (or pytest) and check every shape comment (codes: shapes/outcome.py)."""
 from __future__ import annotations
 
 import os
 import sys
 
-NAMES = {"KL601": "shape-mismatch", "KL602": "shape-name-unbound", "KL603": "shape-not-verified"}
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _display(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+from karpathy_lint.exit_codes import ExitCode
+from karpathy_lint.report import FORMATS, Run, render
+from karpathy_lint.shapes.outcome import Outcome, load_sites, python_files
+from karpathy_lint.shapes.plugin import ENV
+from karpathy_lint.shapes.tracer import Tracer
 
 
 def _inside(path: str, root: str) -> bool:
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
     return rel == "." or not rel.startswith("..")
-
-
-def python_files(paths) -> list[str]:
-    """Python files under `paths` (files or folders), with the checker's excludes; sorted, unique."""
-    from karpathy_lint.config import ConfigResolver
-    from karpathy_lint.discovery import discover
-
-    out = []
-    for p in paths:
-        if os.path.isfile(p):
-            out.append(p)
-        elif os.path.isdir(p):
-            found = discover([p], ConfigResolver())
-            out.extend(f for f in found.files if f.endswith(".py"))
-    seen, unique = set(), []
-    for f in out:
-        real = os.path.realpath(f)
-        if real not in seen:
-            seen.add(real)
-            unique.append(f)
-    return unique
-
-
-def load_sites(files) -> list:
-    """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
-    from karpathy_lint.config import ConfigError, ConfigResolver
-    from karpathy_lint.engine import InputError, build_model, decode, read_bytes, split_bom
-    from karpathy_lint.shapes.sites import collect_sites
-
-    resolver = ConfigResolver()
-    sites = []
-    for f in files:
-        try:
-            source = read_bytes(f)
-            if b"shape" not in source:
-                continue
-            _, body = split_bom(source)
-            decode(body)
-            model = build_model(_display(f), body, resolver.for_path(f))
-        except ConfigError:
-            raise  # a broken config is the user's to fix: one line, exit 2 (as for `check`)
-        except (InputError, OSError):
-            continue
-        sites.extend(collect_sites(model))
-    return sites
-
-
-class Outcome:
-    """Figures and findings of one run."""
-
-    def __init__(self, sites, tracer, scope: set[str], report_unverified: bool):
-        from karpathy_lint.model import Finding
-
-        ran_files = tracer.files_ran if tracer is not None else set()
-        keep = [s for s in sites if os.path.realpath(s.path) in scope or os.path.realpath(s.path) in ran_files]
-        self.shapes = [shp for s in keep for shp in s.shapes]
-        self.files = sorted({os.path.realpath(s.path) for s in keep})
-        self.total = len(self.shapes)
-        self.never = sum(1 for s in self.shapes if s.runs == 0)
-        self.bad = sum(1 for s in self.shapes if s.problems)
-        self.verified = self.total - self.never - self.bad
-        self.findings = []
-        for s in self.shapes:
-            if s.problems:
-                msg = s.message + (f" (and {s.problems - 1} more time{'s' if s.problems > 2 else ''})"
-                                   if s.problems > 1 else "")
-                code = s.code
-            elif s.runs == 0 and report_unverified:
-                msg, code = f"{s.text}: the annotated line never ran", "KL603"
-            else:
-                continue
-            self.findings.append(Finding(path=s.path, line=s.line, column=s.column, end_line=s.end_line,
-                                         end_column=s.end_column, code=code, name=NAMES[code], message=msg))
-        self.findings.sort(key=Finding.sort_key)
-
-    def summary(self) -> str:
-        k = len(self.files)
-        return (f"verified {self.verified} of {self.total} shape comment{'s' if self.total != 1 else ''} in {k} "
-                f"file{'s' if k != 1 else ''} ({self.never} never ran); {self.bad} mismatch"
-                f"{'es' if self.bad != 1 else ''}")
-
-    def as_dict(self) -> dict:
-        """Per shape statement, for tests and CI: path, line, text, runs, problems."""
-        return {"total": self.total, "verified": self.verified, "never_ran": self.never, "mismatches": self.bad,
-                "shapes": [{"path": s.path, "line": s.line, "text": s.text, "runs": s.runs, "problems": s.problems,
-                            "message": s.message} for s in self.shapes]}
 
 
 def _our_frame(filename: str) -> bool:
@@ -159,8 +61,6 @@ def _run_pytest(target: str, args: list[str]) -> str | None:
         import pytest
     except ImportError:
         return "--pytest needs pytest installed"
-    from karpathy_lint.shapes.plugin import ENV
-
     saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
     try:
         rc = int(pytest.main([target, *args]))
@@ -175,19 +75,17 @@ def _run_pytest(target: str, args: list[str]) -> str | None:
 def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report_unverified: bool = False,
                       use_pytest: bool = False, include=(), record: str | None = None) -> int:
     """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error)."""
-    from karpathy_lint.shapes.tracer import Tracer
-
     if not os.path.exists(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if not use_pytest and not os.path.isfile(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: not a file (use --pytest to run tests)\n")
-        return EXIT_ERROR
+        return ExitCode.ERROR
     include = list(include)
     missing = [p for p in include if not os.path.exists(p)]
     if missing:
         sys.stderr.write(f"karpathy-lint: error: --include {missing[0]}: no such file or directory\n")
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if use_pytest:
         tree, scope_paths = ".", include  # which code the tests reach is not known ahead: the whole project
     else:
@@ -199,7 +97,7 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
     scope = {os.path.realpath(f) for f in python_files(scope_paths)}
     tracer = Tracer(sites)
 
-    machine = fmt not in ("text", "concise")
+    machine = not FORMATS[fmt].human
     saved_fd = None
     if machine:  # keep stdout clean for the report: the program's output goes to stderr
         sys.stdout.flush()
@@ -224,22 +122,14 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
 
         with open(record, "w", encoding="utf-8") as fh:
             json.dump(outcome.as_dict(), fh, indent=1)
-    from karpathy_lint.report import Run, render
-
     run = Run(findings=outcome.findings, files_checked=len(outcome.files))
-    if machine:
-        render(fmt, run, sys.stdout, color=False)
-        sys.stderr.write(outcome.summary() + "\n")
-    else:
-        from karpathy_lint.report.text import render_text
-
-        if outcome.findings:  # the checker's own summary line follows instead of the linter's
-            render_text(run, sys.stdout, color=False, concise=fmt == "concise", summary=False)
-        sys.stdout.write(outcome.summary() + "\n")
+    # human formats: the checker's own summary line follows instead of the linter's
+    render(fmt, run, sys.stdout, color=False, summary=False)
+    (sys.stderr if machine else sys.stdout).write(outcome.summary() + "\n")
     sys.stdout.flush()
     if tracer.internal_errors:
         sys.stderr.write(f"karpathy-lint: warning: {tracer.internal_errors} shape checks failed inside the tracer\n")
     if error:
         sys.stderr.write(f"karpathy-lint: error: {error}\n")
-        return EXIT_ERROR
-    return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+        return ExitCode.ERROR
+    return ExitCode.FINDINGS if outcome.findings else ExitCode.CLEAN
