@@ -107,7 +107,7 @@ def _output(rel: str) -> str:
 
 
 @pytest.mark.parametrize("rel", sorted(HEADLINE_NUMBERS))
-def test_headline_numbers_are_stated_and_computed(rel):
+def test_demo_prints_the_headline_numbers_its_prose_states(rel):
     prose, out = " ".join(_prose(rel).split()), _output(rel)
     for stated, printed in HEADLINE_NUMBERS[rel]:
         assert " ".join(stated.split()) in prose, f"{rel}: the prose no longer states {stated!r}"
@@ -133,13 +133,13 @@ def uncited_numbers(rel: str) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("rel", corpus_files())
-def test_every_number_is_computed_or_cited(rel):
+def test_every_number_is_printed_by_the_demo_or_cited(rel):
     bad = uncited_numbers(rel)
     assert not bad, f"{rel}: numbers neither printed by the demo nor cited:\n" + "\n".join(
         f"  {num!r} in: {sentence[:160]}" for num, sentence in bad)
 
 
-def test_the_scan_catches_an_uncited_figure(monkeypatch):
+def test_the_demo_scan_catches_an_uncited_figure(monkeypatch):
     import corpus_helpers
 
     real = corpus_helpers.prose_units
