@@ -143,8 +143,8 @@ def v2_device_limited_gate(logits, k, n_groups, topk_groups, norm_topk_prob):
     # Karpathy: group_score shape [tokens, n_groups]. V2 scores a device by its single best expert.
     group_score = scores.view(tokens, n_groups, -1).amax(dim=-1)
     keep = group_score.topk(topk_groups, dim=-1).indices
-    # Karpathy: allowed shape [tokens, n_routed]: True on the experts of the kept devices.
     allowed = torch.zeros_like(group_score, dtype=torch.bool).scatter_(1, keep, True)
+    # Karpathy: allowed shape [tokens, n_routed]: True on the experts of the kept devices.
     allowed = allowed.repeat_interleave(scores.shape[1] // n_groups, dim=1)
     weights, idx = scores.masked_fill(~allowed, 0.0).topk(k, dim=-1)
     if norm_topk_prob:
