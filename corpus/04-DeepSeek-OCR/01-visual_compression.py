@@ -52,9 +52,10 @@ Caveat: blocks 2, 5, 8 and 11 are global over all 4096 tokens, so long-range mix
 happens inside SAM. And SAM runs with use_rel_pos=True: its decomposed relative-position bias is
 handed to scaled_dot_product_attention as a dense [batch, heads, N, N] mask, so in those blocks a
 score-sized tensor is materialised whichever kernel runs (a fused kernel cannot skip reading a
-dense mask); the demo's memory table prints its size. Another: SAM pads 64 up to 70 for window 14, and the padded zeros still act as
-keys (the qkv bias makes them non-zero), so "window attention == block-diagonal full attention" is
-exact only when the grid divides by the window, as it does here (16 / 4).
+dense mask); the demo's memory table prints its size. Another: SAM pads 64 up to 70 for window
+14, and the padded zeros still act as keys (the qkv bias makes them non-zero), so "window
+attention == block-diagonal full attention" is exact only when the grid divides by the window,
+as it does here (16 / 4).
 
 Step 2, the compressor. It is often described as cross-attention. It is not: it is two Conv2d
 layers, 256 -> 512 -> 1024 channels, kernel 3, stride 2, padding 1, no bias, nothing between them
