@@ -40,15 +40,11 @@ SOURCE = re.compile(
 )
 
 
-def _share(x: Fraction) -> str:
-    return str(x)
-
-
 # file -> [(text the prose states, text the demo prints when it computes it)]
 HEADLINE_NUMBERS = {
     "00-3FS/02-chain_table_placement.py": [
         ("D takes 3/10 of its reads and E 1/10",
-         f"A fails: B {_share(Fraction(1, 5))}, C 1/5, D {_share(Fraction(3, 10))}, E {_share(Fraction(1, 10))}, F 1/5"),
+         f"A fails: B {Fraction(2, 10)}, C {Fraction(2, 10)}, D {Fraction(3, 10)}, E {Fraction(1, 10)}, F {Fraction(2, 10)}"),
         ("each\nsurvivor takes 1/5 of A's reads", "gives every survivor exactly 1/5"),
         ("1/1.2 = 83% balanced vs 1/1.5 = 67%",
          f"busiest survivor at 1.20x normal reads, cluster read throughput ~{1 / 1.2:.0%}"),
