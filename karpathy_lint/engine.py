@@ -95,13 +95,18 @@ def split_bom(source: bytes) -> tuple[bytes, bytes]:
 
 
 def lint_source(path: str, source: bytes, settings) -> FileResult:
-    result = FileResult(path=path)
     _, source = split_bom(source)
     try:
         model = build_model(path, source, settings)
     except InputError as exc:
-        result.error = str(exc)
-        return result
+        return FileResult(path=path, error=str(exc))
+    return lint_model(model, settings)
+
+
+def lint_model(model: SourceModel, settings) -> FileResult:
+    """Run the enabled rules on a parsed file (`render` lints the model it also draws)."""
+    path = model.path
+    result = FileResult(path=path)
     codes, rules = enabled_rules(settings, path)
     if model.syntax_error is not None:
         result.syntax_error = True
