@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from clihelp import run_cli
 from render_dom import code_text, read_contract, source_lines
+from wcag import contrast
 
 from karpathy_lint.config import ConfigResolver
 from karpathy_lint.engine import build_model, read_bytes
@@ -197,20 +198,6 @@ def test_plain_cli_does_not_import_render():
 # -- contrast of the stylesheet's colours (WCAG 2.x relative luminance) ------------------------------
 
 
-def _luminance(hex_colour: str) -> float:
-    h = hex_colour.lstrip("#")
-    if len(h) == 3:
-        h = "".join(c * 2 for c in h)
-    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def contrast(a: str, b: str) -> float:
-    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
 def _variables(css: str) -> tuple[dict[str, str], dict[str, str]]:
     blocks = re.findall(r":root\s*\{([^}]*)\}", css)
     light, dark = (dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{3,6})", b)) for b in blocks[:2])
@@ -253,3 +240,12 @@ def test_code_token_colours_pass_wcag_aa(scheme):
     light, dark = _variables(css)
     muted = (light if scheme == "light" else dark)["muted"]  # line numbers sit on the code background
     assert contrast(muted, bg) >= 4.5
+
+
+def test_comment_text_is_not_eaten_by_markdown():
+    from karpathy_lint.render.prose import to_html
+
+    html = to_html("Lovely. ¯\\_(ツ)_/¯ and FLOPs = 2*M*N*K, `a*b` and <b>bold</b>")
+    assert "¯\\_(ツ)_/¯" in html and "2*M*N*K" in html  # no escapes, no emphasis
+    assert "<code>a*b</code>" in html and "&lt;b&gt;" in html
+    assert "<code>x shape [b, t]</code>" in to_html("so x shape [b, t] here")

@@ -1,7 +1,8 @@
 """Comment and header text -> HTML, with markdown-it (CommonMark, raw HTML off).
 
 Comments are read as markdown because that is how they are written: backticked
-names, `- ` lists, blank-line paragraphs. Raw HTML in a comment is shown as
+names, `- ` lists, blank-line paragraphs; backslash escapes and `*`/`_` emphasis
+are off, since comments use those characters as text (arithmetic, `¯\\_(ツ)_/¯`). Raw HTML in a comment is shown as
 text, never interpreted. Shape statements (`h shape [tokens, inter]`) become
 inline code so they read as the facts they are.
 """
@@ -19,7 +20,10 @@ CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
-    return MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+    # comments are not written with markdown escapes or emphasis in mind: `¯\_(ツ)_/¯` keeps its
+    # backslash and `K*N*2` stays arithmetic
+    return md.disable(["escape", "emphasis"])
 
 
 def _mark_shapes(text: str) -> str:
