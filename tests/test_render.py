@@ -249,3 +249,21 @@ def test_comment_text_is_not_eaten_by_markdown():
     assert "¯\\_(ツ)_/¯" in html and "2*M*N*K" in html  # no escapes, no emphasis
     assert "<code>a*b</code>" in html and "&lt;b&gt;" in html
     assert "<code>x shape [b, t]</code>" in to_html("so x shape [b, t] here")
+
+
+def test_templates_and_css_ship_as_package_data():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    tool = data["tool"]["setuptools"]
+    assert "karpathy_lint.render" in tool["packages"]
+    package = ROOT / "karpathy_lint" / "render"
+    shipped = {p for pattern in tool["package-data"]["karpathy_lint.render"] for p in package.glob(pattern)}
+    needed = {p for p in package.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
+    assert needed and needed <= shipped
+    extras = data["project"]["optional-dependencies"]
+    assert {"pygments", "markdown-it-py", "jinja2"} <= {re.split(r"[<>=\[]", r)[0] for r in extras["render"]}
+    assert set(extras["render"]) <= set(extras["test"])
