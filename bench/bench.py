@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -384,7 +385,12 @@ def main() -> int:
     stats = {name: summarize(v) for name, v in samples.items()}
     text = render(args, stats, versions, skipped, floors, fixit_row, cuda_row, scale, n_files, mb,
                   load_before, load_after, one_file.relative_to(work))
-    Path(args.output).write_text(text)
+    out = Path(args.output)
+    # keep the section bench/render_bench.py writes into the same file
+    kept = re.search(r"<!-- render:start -->.*?<!-- render:end -->", out.read_text() if out.exists() else "", re.S)
+    if kept:
+        text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"
+    out.write_text(text)
     print(text)
     return 0
 

@@ -181,6 +181,22 @@ def _closing(model: SourceModel) -> Note | None:
     return None
 
 
+def _section_start(model: SourceModel, note: Note, previous_end: int, starts: list) -> int:
+    """Where the block a note introduces begins: the note's line, or, for the first note of a
+    definition's body, the definition's first line (decorators included), so `def f(...):` sits
+    beside the prose that explains it, unless that would leave the block above without code."""
+    candidates = []
+    for d in model.definitions:
+        first = model.line_of(d.start)
+        if not d.line < note.line <= max(model.line_of(d.body_start), d.line + 1):
+            continue
+        if any(d.line < line < note.line for line, _ in starts) or first <= previous_end:
+            continue
+        if any(model.line_text(n).strip() for n in range(previous_end + 1, first)):
+            candidates.append(first)
+    return max(candidates, default=note.line)
+
+
 def blocks_of(model: SourceModel, n_lines: int) -> list[Block]:
     """Cut the lines into blocks: header, then one block per own-line note, the closing note last."""
     starts: list[tuple[int, Note | None]] = []
@@ -189,9 +205,11 @@ def blocks_of(model: SourceModel, n_lines: int) -> list[Block]:
         first_code = model.header.end_line + 1
     notes = [n for n in model.notes if n.status == "ok" and n.line >= first_code]
     closing = _closing(model)
+    previous_end = first_code - 1  # the last line of the previous block's note (or of the header)
     for note in notes:
         if note.own_line:
-            starts.append((note.line, note))
+            starts.append((_section_start(model, note, previous_end, starts), note))
+            previous_end = note.end_line
     blocks: list[Block] = []
     if model.header is not None:
         blocks.append(Block(1, model.header.end_line, kind="header"))
