@@ -67,10 +67,10 @@ def main() -> int:
     one, per = [], []
     with tempfile.TemporaryDirectory() as work:
         for r in range(args.rounds):
-            def whole():
+            def whole(r=r):
                 one.append(run([str(ROOT / "corpus"), "-o", f"{work}/one{r}"], env))
 
-            def each():
+            def each(r=r):
                 per.append(sum(run([str(f), "-o", f"{work}/per{r}/{i}"], env) for i, f in enumerate(files)))
 
             for step in ((whole, each) if r % 2 == 0 else (each, whole)):
@@ -83,28 +83,28 @@ def main() -> int:
         START,
         "## `karpathy-lint render` (bench/render_bench.py)",
         "",
-        f"Written on {datetime.datetime.now():%Y-%m-%d %H:%M}; {os.cpu_count()} CPUs; load average "
+        (f"Written on {datetime.datetime.now():%Y-%m-%d %H:%M}; {os.cpu_count()} CPUs; load average "
         f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after. "
         f"The corpus: {len(files)} files, {sum(len(f.read_bytes().splitlines()) for f in files)} lines. "
-        f"Whole-process wall time, start-up included, median of {args.rounds} interleaved rounds.",
+        f"Whole-process wall time, start-up included, median of {args.rounds} interleaved rounds."),
         "",
         "| run | wall s (median) | range s | per page s |",
         "|---|---|---|---|",
-        f"| one process: `karpathy-lint render corpus/ -o DIR` | {m_one:.2f} | {min(one):.2f}-{max(one):.2f} | "
-        f"{m_one / len(files):.3f} |",
-        f"| one process per file ({len(files)} runs of `karpathy-lint render FILE -o DIR`) | {m_per:.2f} | "
-        f"{min(per):.2f}-{max(per):.2f} | {m_per / len(files):.3f} |",
+        (f"| one process: `karpathy-lint render corpus/ -o DIR` | {m_one:.2f} | {min(one):.2f}-{max(one):.2f} | "
+         f"{m_one / len(files):.3f} |"),
+        (f"| one process per file ({len(files)} runs of `karpathy-lint render FILE -o DIR`) | {m_per:.2f} | "
+         f"{min(per):.2f}-{max(per):.2f} | {m_per / len(files):.3f} |"),
         "",
-        f"One process takes {m_one / m_per:.2f}x the time of one process per file ({m_per / m_one:.1f}x faster). "
+        (f"One process takes {m_one / m_per:.2f}x the time of one process per file ({m_per / m_one:.1f}x faster). "
         f"Inside one process the first page costs {first:.3f} s (pygments lexers, the markdown parser and the "
         f"templates are made on first use) and each later page {statistics.median(later):.3f} s (median), "
-        "with all of that shared.",
+        "with all of that shared."),
         END,
     ])
     out = Path(args.output)
     old = out.read_text() if out.exists() else ""
     if START in old and END in old:
-        new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: text, old, flags=re.S)
+        new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: text, old, flags=re.DOTALL)
     else:
         new = old.rstrip("\n") + "\n\n" + text + "\n"
     out.write_text(new)

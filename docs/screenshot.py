@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import launch  # noqa: E402
+from browser import launch
 
 PAGE = "03-DeepSeek-MoE/01-moe_router.py.html"
 TARGET = "def-softmax_topk_gate"

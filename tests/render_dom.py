@@ -64,7 +64,7 @@ def code_text(html: str) -> str:
 def source_lines(data: bytes) -> list[str]:
     """A file's lines as the contract states them: split at `\\n`, line endings dropped, BOM dropped."""
     text = data.decode("utf-8")
-    text = text[1:] if text.startswith("\ufeff") else text
+    text = text.removeprefix("\ufeff")
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()

@@ -190,14 +190,14 @@ def test_without_the_extra_one_line_and_exit_2(tmp_path):
         code = (f"import sys; sys.modules[{blocked!r}] = None; "
                 "from karpathy_lint.cli import entry; "
                 f"sys.argv = ['karpathy-lint', 'render', {str(ROOT / 'corpus')!r}, '-o', {str(tmp_path)!r}]; entry()")
-        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
         assert r.returncode == 2
         assert r.stderr == f"karpathy-lint: error: render needs {blocked}: pip install 'karpathy-lint[render]'\n"
 
 
 def test_plain_cli_does_not_import_render():
     code = "import sys, karpathy_lint.cli; print([m for m in ('pygments', 'jinja2', 'markdown_it') if m in sys.modules])"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert r.stdout.strip() == "[]"
 
 

@@ -139,7 +139,7 @@ def test_layout_side_by_side_at_1280_stacked_at_400(site, browser, rel):
             tab.close()
         assert len(boxes) > 5
         for b in boxes:
-            (pl, pt, pr, pb), (cl, ct, cr, cb) = b["p"], b["c"]
+            (pl, pt, pr, pb), (cl, ct, cr, _) = b["p"], b["c"]
             if width == 1280:
                 assert pr <= cl, b  # prose left of code
                 assert abs(pt - ct) < 1, b  # on the same row

@@ -9,7 +9,7 @@ page shows. Lexers are made once per language and shared by every page.
 from __future__ import annotations
 
 import html
-from functools import lru_cache
+from functools import cache
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import CudaLexer, PythonLexer
@@ -21,14 +21,14 @@ LIGHT_STYLE = "xcode"
 DARK_STYLE = "monokai"
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexer_for(language: str):
     if language == "cuda":
         return CudaLexer(stripnl=False, ensurenl=False)
     return PythonLexer(stripnl=False, ensurenl=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _css_class(ttype) -> str:
     while ttype not in STANDARD_TYPES:
         ttype = ttype.parent

@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass, field
 
 from karpathy_lint.model import Finding, Note, SourceModel
-from karpathy_lint.rules._shapes import shapes  # the one shape parser (KL306, KL307, verify-shapes)
+# the one shape parser, shared with KL306, KL307 and verify-shapes
+from karpathy_lint.rules._shapes import shapes
 
-FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z(\"'`]|\s*$)", re.S)
+FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z(\"'`]|\s*$)", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,7 @@ def _section_start(model: SourceModel, note: Note, previous_end: int, starts: li
 
 def blocks_of(model: SourceModel, n_lines: int) -> list[Block]:
     """Cut the lines into blocks: header, then one block per own-line note, the closing note last."""
-    starts: list[tuple[int, Note | None]] = []
+    starts: list[tuple[int, Note]] = []
     first_code = 1
     if model.header is not None:
         first_code = model.header.end_line + 1

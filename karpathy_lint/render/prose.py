@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 
 from karpathy_lint.rules._shapes import SHAPE
 
-CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 
 
 @lru_cache(maxsize=1)

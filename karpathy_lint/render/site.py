@@ -128,7 +128,7 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
     _prepare(out_dir)
     env = _environment()
     root = _site_root(paths)
-    rows = []
+    rows: list[dict] = []
     for path in found.files:
         rel = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         folder, _, name = rel.rpartition("/")
