@@ -201,7 +201,7 @@ def render(paths, out_dir, config_file, isolated, title):
     if result.pages:
         click.echo(f"wrote {len(result.pages)} page{'s' if len(result.pages) != 1 else ''} and "
                    f"{os.path.join(out_dir, 'index.html')}", err=True)
-    sys.exit(EXIT_ERROR if result.errors else EXIT_CLEAN)
+    sys.exit(ExitCode.ERROR if result.errors else ExitCode.CLEAN)
 
 
 if __name__ == "__main__":  # pragma: no cover

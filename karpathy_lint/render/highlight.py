@@ -12,7 +12,8 @@ import html
 from functools import cache
 
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import CudaLexer, PythonLexer
+from pygments.lexers import CudaLexer, PythonLexer, TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Token
 
@@ -23,9 +24,17 @@ DARK_STYLE = "monokai"
 
 @cache
 def lexer_for(language: str):
+    """The lexer for a `languages.LANGUAGES` name; a language added later falls back to pygments'
+    lexer of that name, or plain text."""
+    options = {"stripnl": False, "ensurenl": False}
+    if language == "python":
+        return PythonLexer(**options)
     if language == "cuda":
-        return CudaLexer(stripnl=False, ensurenl=False)
-    return PythonLexer(stripnl=False, ensurenl=False)
+        return CudaLexer(**options)
+    try:
+        return get_lexer_by_name(language, **options)
+    except ClassNotFound:
+        return TextLexer(**options)
 
 
 @cache

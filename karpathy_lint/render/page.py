@@ -55,7 +55,7 @@ class HeaderPart:
     """A header section (or the free text before the first one)."""
 
     title: str
-    kind: str  # "intro", "role", "function_list", "deep_dive", "unknown"
+    kind: str  # "intro", "docstring", "role", "function_list", "deep_dive", "unknown"
     text: str  # markdown; empty for the Function List, whose rows are in `Page.entries`
 
 
@@ -152,7 +152,9 @@ def _header_parts(model: SourceModel) -> tuple[str, list[HeaderPart]]:
     first_section = header.sections[0].line if header.sections else header.end_line + 1
     intro = [hl.text for hl in header.lines if hl.line < first_section and id(hl) not in skip]
     if any(t.strip() for t in intro):
-        parts.append(HeaderPart("", "intro", "\n".join(intro).strip()))
+        # a plain docstring or leading comment (not written for the convention) is shown as prose too
+        kind = "intro" if header.is_convention_header else "docstring"
+        parts.append(HeaderPart("", kind, "\n".join(intro).strip()))
     for section in header.sections:
         body = "" if section.kind == "function_list" else "\n".join(hl.text for hl in section.body).strip()
         parts.append(HeaderPart(section.title, section.kind, body))

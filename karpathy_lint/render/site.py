@@ -98,7 +98,7 @@ def page_html(env: Environment, page: Page, text: str) -> str:
 
 
 def _write(out_dir: str, rel: str, data: str) -> None:
-    from karpathy_lint.codemods.apply import write_atomic
+    from karpathy_lint.files import write_atomic
 
     path = os.path.join(out_dir, *rel.split("/"))
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -118,7 +118,8 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
                 title: str | None = None) -> SiteResult:
     from karpathy_lint.config import ConfigResolver
     from karpathy_lint.discovery import discover
-    from karpathy_lint.engine import InputError, build_model, lint_model, read_bytes, split_bom
+    from karpathy_lint.engine import build_model, lint_model
+    from karpathy_lint.files import InputError, read_bytes, split_bom
 
     resolver = ConfigResolver(config_file, isolated)
     found = discover(paths, resolver)
