@@ -20,6 +20,7 @@ import argparse
 import datetime
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -35,11 +36,19 @@ def corpus_files() -> list[Path]:
     return sorted(p for p in (ROOT / "corpus").rglob("*") if p.suffix in (".py", ".cu"))
 
 
+CPU: list[float] = []  # user+sys seconds of each run, in the order run() was called
+
+
 def run(args: list[str], env: dict) -> float:
+    """Wall seconds of one `karpathy-lint render` process; its CPU seconds go to CPU."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "karpathy_lint", "render", *args], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def in_process(files: list[Path]) -> tuple[float, list[float]]:
@@ -65,13 +74,17 @@ def main() -> int:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     load_before = os.getloadavg()
     one, per = [], []
+    one_cpu: list[float] = []
+    per_cpu: list[float] = []
     with tempfile.TemporaryDirectory() as work:
         for r in range(args.rounds):
             def whole(r=r):
                 one.append(run([str(ROOT / "corpus"), "-o", f"{work}/one{r}"], env))
+                one_cpu.append(CPU[-1])
 
             def each(r=r):
                 per.append(sum(run([str(f), "-o", f"{work}/per{r}/{i}"], env) for i, f in enumerate(files)))
+                per_cpu.append(sum(CPU[-len(files):]))
 
             for step in ((whole, each) if r % 2 == 0 else (each, whole)):
                 step()
@@ -86,14 +99,15 @@ def main() -> int:
         (f"Written on {datetime.datetime.now():%Y-%m-%d %H:%M}; {os.cpu_count()} CPUs; load average "
         f"{' '.join(f'{x:.2f}' for x in load_before)} before, {' '.join(f'{x:.2f}' for x in load_after)} after. "
         f"The corpus: {len(files)} files, {sum(len(f.read_bytes().splitlines()) for f in files)} lines. "
-        f"Whole-process wall time, start-up included, median of {args.rounds} interleaved rounds."),
+        f"Whole-process wall and CPU (user+sys) time, start-up included, median of {args.rounds} interleaved "
+         "rounds; the machine is shared, so the ratio (same conditions, interleaved) says more than the seconds."),
         "",
-        "| run | wall s (median) | range s | per page s |",
-        "|---|---|---|---|",
+        "| run | wall s (median) | range s | CPU s (median) | wall per page s |",
+        "|---|---|---|---|---|",
         (f"| one process: `karpathy-lint render corpus/ -o DIR` | {m_one:.2f} | {min(one):.2f}-{max(one):.2f} | "
-         f"{m_one / len(files):.3f} |"),
+         f"{statistics.median(one_cpu):.2f} | {m_one / len(files):.3f} |"),
         (f"| one process per file ({len(files)} runs of `karpathy-lint render FILE -o DIR`) | {m_per:.2f} | "
-         f"{min(per):.2f}-{max(per):.2f} | {m_per / len(files):.3f} |"),
+         f"{min(per):.2f}-{max(per):.2f} | {statistics.median(per_cpu):.2f} | {m_per / len(files):.3f} |"),
         "",
         (f"One process takes {m_one / m_per:.2f}x the time of one process per file ({m_per / m_one:.1f}x faster). "
         f"Inside one process the first page costs {first:.3f} s (pygments lexers, the markdown parser and the "
