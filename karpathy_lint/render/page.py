@@ -89,7 +89,7 @@ class Page:
     def density(self) -> str:
         """Code lines per note, the quantity KL303 checks (`lines-per-comment`)."""
         if not self.notes:
-            return "no notes" if self.code_lines else "-"
+            return "none" if self.code_lines else "-"
         return f"1 per {self.code_lines / self.notes:.1f} lines"
 
 
