@@ -118,7 +118,7 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
                 title: str | None = None) -> SiteResult:
     from karpathy_lint.config import ConfigResolver
     from karpathy_lint.discovery import discover
-    from karpathy_lint.engine import build_model, lint_model
+    from karpathy_lint.engine import build_model, check_model
     from karpathy_lint.files import InputError, read_bytes, split_bom
 
     resolver = ConfigResolver(config_file, isolated)
@@ -142,10 +142,10 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
             rows.append({"folder": folder, "name": name, "href": None, "module": "", "role": "", "lines": "",
                          "density": "", "status_kind": "error", "status": str(exc)})
             continue
-        linted = lint_model(model, settings)
+        findings = check_model(model, settings)
         error = f"syntax error: {model.syntax_error.message} (line {model.syntax_error.line})" \
             if model.syntax_error else None
-        page = build_page(model, rel, linted.findings, error)
+        page = build_page(model, rel, findings, error)
         href = rel + ".html"
         _write(out_dir, href, page_html(env, page, model.text))
         result.pages.append(href)
