@@ -17,7 +17,8 @@ from render_dom import code_text, read_contract, source_lines
 from wcag import contrast
 
 from karpathy_lint.config import ConfigResolver
-from karpathy_lint.engine import build_model, read_bytes
+from karpathy_lint.engine import build_model
+from karpathy_lint.files import read_bytes
 from karpathy_lint.render.page import build_page
 
 ROOT = Path(__file__).resolve().parents[1]
