@@ -172,6 +172,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "file").write_text("")
     r = run_cli("render", good, "-o", tmp_path / "file", "--isolated")
     assert r.returncode == 2 and b"Traceback" not in r.stderr
+    # a page's folder blocked by a file in the output: one line, exit 2 (works as root too)
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    (tmp_path / "src" / "sub" / "m.py").write_text("x = 1\n")
+    (tmp_path / "blocked").mkdir()
+    (tmp_path / "blocked" / "sub").write_text("")
+    r = run_cli("render", tmp_path / "src", "-o", tmp_path / "blocked", "--isolated")
+    assert r.returncode == 2 and b"cannot write" in r.stderr and b"Traceback" not in r.stderr
+    assert r.stderr.count(b"\n") == 1
 
 
 def test_syntax_error_still_renders_with_its_status(tmp_path):

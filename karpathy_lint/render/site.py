@@ -101,8 +101,11 @@ def _write(out_dir: str, rel: str, data: str) -> None:
     from karpathy_lint.files import write_atomic
 
     path = os.path.join(out_dir, *rel.split("/"))
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_atomic(path, data.encode("utf-8"))
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_atomic(path, data.encode("utf-8"))
+    except OSError as exc:
+        raise RenderError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def _prepare(out_dir: str) -> None:
