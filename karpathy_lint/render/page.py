@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from karpathy_lint.model import Finding, Note, SourceModel
-# the one shape parser, shared with KL306, KL307 and verify-shapes
-from karpathy_lint.rules._shapes import shapes
+from karpathy_lint.shapes.format import shapes  # the one shape parser (KL306, KL307, verify-shapes)
 
 FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?=\s+[A-Z(\"'`]|\s*$)", re.DOTALL)
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 
-from karpathy_lint.rules._shapes import SHAPE
+from karpathy_lint.shapes.format import SHAPE
 
 CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
 
