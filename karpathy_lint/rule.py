@@ -6,10 +6,11 @@ a rule is fixable when an INVALID example carries the expected fixed source.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
-from karpathy_lint.model import Edit, Finding, Fix, SourceModel
+from karpathy_lint.model import Applicability, Edit, Finding, Fix, SourceModel
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     languages: ClassVar[tuple[str, ...]]  # names from karpathy_lint.languages; each rule states its own
-    fix_applicability: ClassVar[str | None] = None  # "safe", "unsafe" or None
+    fix_applicability: ClassVar[Applicability | None] = None  # "safe", "unsafe" or None
     reads_broken_files: ClassVar[bool] = False  # runs on a file that does not parse (only KL001 does)
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
@@ -77,5 +78,5 @@ class Rule:
         return self.finding(model, text_start, model.line_end(line), message, fix=fix, symbol=symbol)
 
     def make_fix(self, edits: list[Edit] | tuple[Edit, ...], message: str = "") -> Fix:
-        assert self.fix_applicability in ("safe", "unsafe"), f"{self.code} declares no fix applicability"
+        assert self.fix_applicability is not None, f"{self.code} declares no fix applicability"
         return Fix(applicability=self.fix_applicability, edits=tuple(edits), message=message)

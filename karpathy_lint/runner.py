@@ -190,7 +190,7 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
     return lint_source(name, source, settings)
 
 
-def _show_settings(options: CheckOptions, resolver) -> int:
+def _show_settings(options: CheckOptions, resolver) -> ExitCode:
     target = options.paths[0]
     settings = resolver.for_path(target if not os.path.isdir(target) else os.path.join(target, "x.py"))
     print(f"# settings for {target}")
@@ -199,4 +199,4 @@ def _show_settings(options: CheckOptions, resolver) -> int:
         if f.name in ("source",):
             continue
         print(f"{f.name.replace('_', '-')} = {getattr(settings, f.name)!r}")
-    return 0
+    return ExitCode.CLEAN

@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 EXPECTED = (("role", "This File's Role in {project}"), ("function_list", "Function List"),
             ("deep_dive", "Technical Deep Dive"))

@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 ORDER = {"role": 0, "function_list": 1, "deep_dive": 2}
 

@@ -1,7 +1,8 @@
 import re
 
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 
 class PlaceholderLeft(Rule):

@@ -1,6 +1,7 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 
 class RoleProject(Rule):

@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import entry_line_text, insertion_point, parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 CU = ("/*\n * Module: K\n * <karpathys_code_comments>\n * ** Function List **\n{entries}"
       " * </karpathys_code_comments>\n */\n")

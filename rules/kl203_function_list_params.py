@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 
 class FunctionListParams(Rule):
@@ -58,7 +59,7 @@ class FunctionListParams(Rule):
     def check(self, model, settings):
         for entry, d in parity(model).params:
             params = d.display[len(d.qualname) + 1 : -1] if d.display.endswith(")") else ""
-            if entry.params_start is not None:
+            if entry.params_start is not None and entry.params_end is not None:
                 fix = self.make_fix([Edit(entry.params_start, entry.params_end, params)],
                                     f"Write the params as `{params}`")
             else:

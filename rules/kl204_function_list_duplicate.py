@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import delete_range, parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 
 class FunctionListDuplicate(Rule):

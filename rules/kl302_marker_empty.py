@@ -1,5 +1,5 @@
-from karpathy_lint.model import Edit
 from karpathy_lint.languages import LANGUAGES
+from karpathy_lint.model import Edit
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
