@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clihelp import CliResult, lint
 
 DATA = Path(__file__).resolve().parent / "data" / "clean"
 GOOD_PY = (DATA / "good.py").read_text(encoding="utf-8")
@@ -17,9 +17,8 @@ NO_SIGNATURE_PY = GOOD_PY.replace("\n# Karpathy: Simple idea, huge impact. Prett
 NO_SIGNATURE_CU = GOOD_CU.replace("\n// Karpathy: Simple idea, huge impact. Pretty cool engineering tbh.\n", "")
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "karpathy_lint", "--no-cache", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str, cwd: Path) -> CliResult:
+    return lint("--no-cache", *args, cwd=cwd)
 
 
 def codes_by_file(proc: subprocess.CompletedProcess) -> dict[str, set[str]]:
