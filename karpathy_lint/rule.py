@@ -24,7 +24,7 @@ class Valid:
 
 @dataclass(frozen=True)
 class Invalid:
-    """Source on which the rule must report; `line` is where (1-based).
+    """Source on which the rule must report `message` at `line`, `column` (1-based).
 
     `expected_fix` is the whole file after applying this rule's fixes
     (safe and unsafe); when given, the rule must offer a fix that produces it.
@@ -33,6 +33,8 @@ class Invalid:
     code: str
     line: int | None = None
     expected_fix: str | None = None
+    column: int | None = None
+    message: str | None = None
     language: str = "python"
     settings: dict = field(default_factory=dict)
     count: int | None = None  # expected number of findings, when it matters

@@ -45,10 +45,16 @@ class FunctionUncommented(Rule):
               "  x[i] = 0;\n  x[i] += 1;\n}\n", language="cuda"),
     ]
     INVALID = [
-        Invalid("def f(x):\n    y = x * 2\n    z = y + 1\n    return z\n", line=1),
-        Invalid("class C:\n    def m(self, x):\n        y = x\n        z = y\n        return z\n", line=2),
+        Invalid("def f(x):\n    y = x * 2\n    z = y + 1\n    return z\n", line=1,
+                column=1,
+                message='`f` has 3 statements and no inline comment'),
+        Invalid("class C:\n    def m(self, x):\n        y = x\n        z = y\n        return z\n", line=2,
+                column=5,
+                message='`C.m` has 3 statements and no inline comment'),
         Invalid("__global__ void k(float* x) {\n  int i = threadIdx.x;\n  x[i] = 0;\n  x[i] += 1;\n}\n",
-                language="cuda", line=1),
+                language="cuda", line=1,
+                column=1,
+                message='`k` has 3 statements and no inline comment'),
     ]
 
     def check(self, model, settings):

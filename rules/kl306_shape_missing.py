@@ -40,8 +40,12 @@ class ShapeMissing(Rule):
         Valid("def f(x):\n    return x.view(-1)\n", settings={"require_shape_comments": False}),
     ]
     INVALID = [
-        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1),
-        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1),
+        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1,
+                column=1,
+                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
+        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1,
+                column=1,
+                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
     ]
 
     def check(self, model, settings):

@@ -141,9 +141,16 @@ class NameUnresolved(Rule):
     INVALID = [
         Invalid("def route_topk(x, k):\n    # Karpathy: `topk_route` keeps the best k\n    return x.topk(k)\n",
                 line=2, expected_fix="def route_topk(x, k):\n    # Karpathy: `route_topk` keeps the best k\n"
-                "    return x.topk(k)\n"),
+                "    return x.topk(k)\n",
+                column=18,
+                message='names `topk_route`, which does not exist in this file (closest: `route_topk`)'),
         Invalid("class Router:\n    def forward(self, x):\n        return x\n\n"
-                "# Karpathy: `Router.fwd` is gone and so is `dispatch`\n", line=5, count=2),
+                "# Karpathy: `Router.fwd` is gone and so is `dispatch`\n", line=5, count=2,
+                column=21,
+                message='`Router.fwd` names `fwd`, which does not exist in this file (closest: `forward`)'),
+        Invalid("// Karpathy: `scale` doubles `x`\nint scael(int x) { return 2 * x; }\n", language="cuda",
+                line=1, column=15,
+                message='names `scale`, which does not exist in this file (closest: `scael`)'),
     ]
 
     def check(self, model, settings):

@@ -8,6 +8,7 @@ import pytest
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 from karpathy_lint.fixes import apply_edits, select_fixes
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.registry import all_rules
 
 RULES = all_rules()
@@ -45,8 +46,10 @@ def test_valid_examples(rule, case):
 def test_invalid_examples(rule, case):
     found = _findings(rule, case, case.code.encode())
     assert found, f"{rule.code} reported nothing on:\n{case.code}"
-    if case.line is not None:
-        assert case.line in [f.line for f in found], [(f.line, f.message) for f in found]
+    # every INVALID example says where and what: line, column and the whole message
+    assert None not in (case.line, case.column, case.message), "INVALID examples give line, column and message"
+    assert (case.line, case.column, case.message) in [(f.line, f.column, f.message) for f in found], \
+        [(f.line, f.column, f.message) for f in found]
     if case.count is not None:
         assert len(found) == case.count, [f.message for f in found]
     if case.expected_fix is not None:
@@ -58,6 +61,14 @@ def test_invalid_examples(rule, case):
             source = apply_edits(source, edits)
         assert source.decode() == case.expected_fix
         assert all(f.fix.applicability == rule.fix_applicability for f in found if f.fix is not None)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_every_language_a_rule_claims_has_an_invalid_example(rule):
+    assert rule.languages, f"{rule.code} states no languages"
+    assert set(rule.languages) <= set(LANGUAGES), rule.languages
+    shown = {case.language for case in rule.INVALID}
+    assert set(rule.languages) <= shown, f"{rule.code} claims {sorted(set(rule.languages) - shown)} without an example"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
