@@ -14,6 +14,26 @@ from karpathy_lint.model import Applicability, Edit, Finding, Fix, SourceModel
 
 
 @dataclass(frozen=True)
+class Option:
+    """A setting a rule reads: `key` in [tool.karpathy-lint], `settings.<field>` in the rule.
+
+    `kind` says what a value must be (and how config validation checks it): "bool",
+    "count" (a whole number, 0 or more), "positive" (1 or more), "string",
+    "strings" (a list of strings). Config validation, `--show-settings` and the
+    rule's `## Options` documentation all come from this declaration.
+    """
+
+    key: str
+    kind: str
+    default: object
+    help: str
+
+    @property
+    def field(self) -> str:
+        return self.key.replace("-", "_")
+
+
+@dataclass(frozen=True)
 class Valid:
     """Source on which the rule must report nothing."""
 
@@ -53,6 +73,7 @@ class Rule:
     languages: ClassVar[tuple[str, ...]]  # names from karpathy_lint.languages; each rule states its own
     fix_applicability: ClassVar[Applicability | None] = None  # "safe", "unsafe" or None
     reads_broken_files: ClassVar[bool] = False  # runs on a file that does not parse (only KL001 does)
+    options: ClassVar[tuple[Option, ...]] = ()  # the settings this rule reads (karpathy_lint.rule.Option)
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
@@ -61,7 +82,7 @@ class Rule:
 
     @classmethod
     def fixable(cls) -> bool:
-        return any(case.expected_fix is not None for case in cls.INVALID)
+        return cls.fix_applicability is not None
 
     def finding(self, model: SourceModel, start: int, end: int, message: str, *,
                 fix: Fix | None = None, symbol: str = "") -> Finding:

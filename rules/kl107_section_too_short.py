@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 from ._examples import CU_F, cuda_header, header
 
@@ -27,6 +27,10 @@ class SectionTooShort(Rule):
     name = "section-too-short"
     summary = "Role or Deep Dive section below the word minimum"
     languages = ("python", "cuda")
+    options = (
+        Option("min-role-words", "count", 20, "fewest words the Role section may hold"),
+        Option("min-deep-dive-words", "count", 60, "fewest words the Technical Deep Dive may hold"),
+    )
 
     VALID = [Valid(header()), Valid(header(deep="Short but allowed here."), settings={"min_deep_dive_words": 4})]
     INVALID = [

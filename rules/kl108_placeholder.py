@@ -1,6 +1,6 @@
 import re
 
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 from ._examples import CU_F, cuda_header, header
 
@@ -30,6 +30,8 @@ class PlaceholderLeft(Rule):
     name = "placeholder-left"
     summary = "Header still holds a scaffold placeholder"
     languages = ("python", "cuda")
+    options = (Option("placeholders", "strings", ("TODO", "FIXME", "XXX", "<describe>"),
+                      "words that mark unfinished header text"),)
 
     VALID = [Valid(header()), Valid(header(entries="f(x) - Return x, the TODOs of life")),]
     INVALID = [Invalid(header(entries="f(x) - TODO: describe"), line=9,

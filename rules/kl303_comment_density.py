@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 
 class CommentDensity(Rule):
@@ -23,6 +23,7 @@ class CommentDensity(Rule):
     name = "comment-density"
     summary = "Too few inline comments for the lines of code"
     languages = ("python", "cuda")
+    options = (Option("lines-per-comment", "positive", 10, "lines of code per marker comment, at most"),)
 
     VALID = [
         Valid("x = 1\ny = 2\n# Karpathy: z is the sum\nz = x + y\n", settings={"lines_per_comment": 3}),

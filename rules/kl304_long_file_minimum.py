@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 
 class LongFileMinimum(Rule):
@@ -21,6 +21,10 @@ class LongFileMinimum(Rule):
     name = "long-file-minimum"
     summary = "Long file with too few inline comments"
     languages = ("python", "cuda")
+    options = (
+        Option("long-file-lines", "count", 150, "lines of code from which a file counts as long"),
+        Option("long-file-min-comments", "count", 15, "fewest marker comments a long file may hold"),
+    )
 
     VALID = [Valid("# Karpathy: a\nx = 1\ny = 2\n", settings={"long_file_lines": 2, "long_file_min_comments": 1})]
     INVALID = [Invalid("# Karpathy: a\nx = 1\ny = 2\n", line=2,

@@ -1,6 +1,6 @@
 import bisect
 
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 FUNCTION_KINDS = ("function", "method", "property", "kernel", "device", "host", "nested")
 
@@ -37,6 +37,8 @@ class FunctionUncommented(Rule):
     name = "function-uncommented"
     summary = "Function with several statements has no inline comment"
     languages = ("python", "cuda")
+    options = (Option("function-min-statements", "positive", 3,
+                      "statements from which a function needs an inline comment"),)
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: double then shift\n    y = x * 2\n    z = y + 1\n    return z\n"),

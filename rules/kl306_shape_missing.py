@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 from karpathy_lint.shapes.format import shapes
 
 
@@ -33,6 +33,7 @@ class ShapeMissing(Rule):
     name = "shape-missing"
     summary = "Tensor function states no shape"
     languages = ("python",)
+    options = (Option("require-shape-comments", "bool", True, "false turns this rule off"),)
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),

@@ -5,7 +5,7 @@ import re
 
 from karpathy_lint.model import Edit
 from karpathy_lint.parse.names import NameIndex, python_names
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 BACKTICK = re.compile(r"`([^`\n]+)`")
 # an identifier, a dotted (or C++ `::`) chain of them, optionally called: `route`, `MoERouter.forward`,
@@ -125,6 +125,7 @@ class NameUnresolved(Rule):
     name = "name-unresolved"
     summary = "Backticked name in prose does not exist in the file"
     languages = ("python", "cuda")
+    options = (Option("allowed-names", "strings", (), "backticked names that need not exist in the file"),)
     fix_applicability = "unsafe"
 
     VALID = [

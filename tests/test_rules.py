@@ -1,8 +1,6 @@
 """Every rule's own VALID and INVALID examples, run through the real engine."""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from karpathy_lint.config import Settings
@@ -15,7 +13,7 @@ RULES = all_rules()
 
 
 def _settings(case) -> Settings:
-    return dataclasses.replace(Settings(), **case.settings)
+    return Settings().updated(**case.settings)
 
 
 def _name(case) -> str:
@@ -77,9 +75,12 @@ def test_rule_is_documented(rule):
     for heading in ("What it does", "Why is this bad?", "Example", "Use instead"):
         assert heading in doc, f"{rule.code} docstring lacks {heading!r}"
     assert rule.VALID and rule.INVALID, f"{rule.code} needs VALID and INVALID examples"
-    if rule.fixable():
+    if rule.fixable():  # fixable means: declares a fix applicability, and an example shows the fix
         assert "Fix safety" in doc
         assert rule.fix_applicability in ("safe", "unsafe")
+        assert any(case.expected_fix is not None for case in rule.INVALID), f"{rule.code}: no example of its fix"
+    else:
+        assert all(case.expected_fix is None for case in rule.INVALID), f"{rule.code} fixes without applicability"
     assert rule.code.startswith("KL") and len(rule.code) == 5
     assert rule.name == rule.name.lower() and " " not in rule.name
 
