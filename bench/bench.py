@@ -386,11 +386,10 @@ def main() -> int:
     text = render(args, stats, versions, skipped, floors, fixit_row, cuda_row, scale, n_files, mb,
                   load_before, load_after, one_file.relative_to(work))
     out = Path(args.output)
-    # keep the section bench/render_bench.py writes into the same file
-    kept = re.search(r"<!-- render:start -->.*?<!-- render:end -->", out.read_text() if out.exists() else "", re.S)
-    if kept:
-        text = text.rstrip("\n") + "\n\n" + kept.group(0) + "\n"
-    out.write_text(text)
+    old = out.read_text() if out.exists() else ""
+    # the sections pipeline_bench.py and render_bench.py write into the same file stay
+    kept = [m.group(0) for m in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", old, re.S)]
+    out.write_text(text.rstrip("\n") + "".join("\n\n" + k for k in kept) + "\n")
     print(text)
     return 0
 
