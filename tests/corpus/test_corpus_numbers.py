@@ -25,7 +25,6 @@ import re
 from fractions import Fraction
 
 import pytest
-
 from corpus_helpers import CORPUS, corpus_files, prose_units, run_demo, sentences
 
 NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from corpus_helpers import CORPUS, corpus_files
 
 FORBIDDEN = {
