@@ -104,9 +104,15 @@ def lint_source(path: str, source: bytes, settings) -> FileResult:
         return result
     codes, rules = enabled_rules(settings, path)
     if model.syntax_error is not None:
+        from karpathy_lint.suppressions import file_ignored_in_text
+
+        if file_ignored_in_text(model.text, "KL001"):
+            return result  # `karpathy-lint: file-ignore[KL001]`: skipped on purpose, not a failure
+        e = model.syntax_error
         result.syntax_error = True
+        # whatever the selection, a file that could not be checked is said (stderr, summary, exit 2)
+        result.error = f"syntax error on line {e.line}: {e.message} (file not checked)"
         if "KL001" in codes:
-            e = model.syntax_error
             result.findings.append(
                 Finding(path=path, line=e.line, column=e.col, end_line=e.line, end_column=e.col,
                         code="KL001", name="syntax-error", message=f"syntax error: {e.message}")

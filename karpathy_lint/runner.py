@@ -31,6 +31,7 @@ class CheckOptions:
     statistics: bool = False
     output_file: str | None = None
     show_settings: bool = False
+    show_files: bool = False
     baseline: str | None = None
     write_baseline: bool = False
     report_to_stderr: bool = False  # set for `- --fix`: stdout holds the fixed source
@@ -239,7 +240,9 @@ def run_check(options: CheckOptions) -> int:
     resolver = ConfigResolver(options.config_file, options.isolated, adjust=_adjuster(options))
     if options.show_settings:
         return _show_settings(options, resolver)
-    run = Run(statistics=options.statistics)
+    if options.show_files:
+        return _show_files(options, resolver)
+    run = Run()
     results: list[FileResult] = []
     if options.paths == ["-"]:
         results.append(_check_stdin(options, resolver))
@@ -249,6 +252,11 @@ def run_check(options: CheckOptions) -> int:
 
         found = discover(options.paths, resolver, options.force_exclude)
         run.errors.extend(found.errors)
+        if not found.files and not found.errors:
+            from karpathy_lint.parse import CHECKED_KINDS
+
+            where = ", ".join(options.paths)
+            sys.stderr.write(f"karpathy-lint: warning: no {CHECKED_KINDS} under {where}\n")
         root = None
         if options.use_cache and not (options.fix or options.diff):
             from karpathy_lint.cache import cache_root
@@ -286,7 +294,11 @@ def run_check(options: CheckOptions) -> int:
         handle = open(options.output_file, "w", encoding="utf-8")
         stream = handle
     try:
-        if options.quiet and options.fmt in ("text", "concise"):
+        if options.statistics:
+            from karpathy_lint.report.statistics import render_statistics
+
+            render_statistics(options.fmt, run, stream)
+        elif options.quiet and options.fmt in ("text", "concise"):
             from karpathy_lint.report.text import render_text
 
             if run.findings:
@@ -397,13 +409,32 @@ def _print_diff(path: str, old: bytes, new: bytes) -> None:
     sys.stdout.writelines(difflib.unified_diff(a, b, fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
+def _show_files(options: CheckOptions, resolver) -> int:
+    """`--show-files`: the files a check of the same paths would read, one per line (ruff's flag)."""
+    from karpathy_lint.discovery import discover
+
+    found = discover(options.paths, resolver, options.force_exclude)
+    for path in found.files:
+        sys.stdout.write(path + "\n")
+    for path, message in found.errors:
+        sys.stderr.write(f"karpathy-lint: error: {path}: {message}\n")
+    return 2 if found.errors else 0
+
+
 def _show_settings(options: CheckOptions, resolver) -> int:
+    """`--show-settings PATH`: TOML that can be pasted back, plus whether PATH is excluded and the rules that apply."""
+    from karpathy_lint.config import settings_as_toml
+    from karpathy_lint.discovery import is_excluded
+    from karpathy_lint.engine import enabled_rules
+
     target = options.paths[0]
-    settings = resolver.for_path(target if not os.path.isdir(target) else os.path.join(target, "x.py"))
+    probe = target if not os.path.isdir(target) else os.path.join(target, "x.py")
+    settings = resolver.for_path(probe)
+    codes, _ = enabled_rules(settings, probe)
+    excluded = is_excluded(probe, resolver)
     print(f"# settings for {target}")
-    print(f"# from {settings.source or '(defaults)'}")
-    for f in dataclasses.fields(settings):
-        if f.name in ("source",):
-            continue
-        print(f"{f.name.replace('_', '-')} = {getattr(settings, f.name)!r}")
+    print(f"# from {settings.source or '(defaults: no config file)'}")
+    print(f"# excluded: {'yes' if excluded else 'no'}")
+    print(f"# rules that apply: {' '.join(sorted(codes))}")
+    sys.stdout.write(settings_as_toml(settings))
     return 0

@@ -40,6 +40,21 @@ def _codes(raw: str | None) -> set[str]:
     return out
 
 
+def file_ignored_in_text(text: str, code: str) -> bool:
+    """Whether a `file-ignore` directive anywhere in `text` names `code` (or all rules).
+
+    Used for files that do not parse, where no comment list exists: a plain
+    text scan, as the directive is unambiguous.
+    """
+    if "karpathy-lint:" not in text:
+        return False
+    keys = {code, ALL}  # names and prefixes in the directive resolve to codes
+    for m in DIRECTIVE.finditer(text):
+        if m.group("kind") == "file-ignore" and _codes(m.group("codes")) & keys:
+            return True
+    return False
+
+
 def collect(model: SourceModel) -> Suppressions:
     sup = Suppressions()
     texts: list[tuple[int, str]] = []

@@ -128,13 +128,12 @@ def test_github_annotations(tree: Path):
 def test_statistics(tree: Path):
     proc = cli("--statistics", ".", cwd=tree)
     assert proc.returncode == 1
-    lines = proc.stdout.splitlines()
-    stats = lines[5:-1]
-    assert stats == ["    2  KL101  header-missing", "    2  KL308  signature-missing", "    1  KL301  marker-malformed"]
+    stats = proc.stdout.splitlines()  # only the table, as ruff prints it
+    assert stats == ["    2  KL101  header-missing", "    2  KL308  signature-missing", "    1  KL301  [*] marker-malformed"]
     proc = cli("--statistics", "--format", "concise", ".", cwd=tree)
-    assert proc.stdout.splitlines()[5:-1] == stats
+    assert proc.stdout.splitlines() == stats
     proc = cli("--statistics", "good.py", cwd=tree)
-    assert proc.stdout == "All checks passed (1 file checked).\n"
+    assert proc.returncode == 0 and proc.stdout == ""
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "json-lines", "github", "sarif"])

@@ -16,7 +16,7 @@ from karpathy_lint.codemods.scaffold_cli import main as scaffold_main
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import build_model, lint_source
 
-S = Settings()
+S = Settings(project="DeepSeek", project_from="config")  # the scaffold names the project the config states
 TAG = "karpathys_code_comments"
 PARITY = {"KL201", "KL202", "KL203", "KL204", "KL205", "KL206"}
 
@@ -321,7 +321,8 @@ def test_cuda_syntax_error_refused():
 
 def test_new_python_file_from_template(tmp_path):
     path = tmp_path / "moe_router.py"
-    r = run_cli([str(path), "--module", "DeepSeek-MoE top-k router"])
+    (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')
+    r = run_cli([str(path), "--new", "--module", "DeepSeek-MoE top-k router"])
     assert r.exit_code == 0, r.output
     text = path.read_text()
     assert text.startswith('"""\nModule: DeepSeek-MoE top-k router\n\n<karpathys_code_comments>\n')
@@ -338,7 +339,8 @@ def test_new_python_file_from_template(tmp_path):
 
 def test_new_cuda_file_from_template(tmp_path):
     path = tmp_path / "scale.cu"
-    r = run_cli([str(path)])
+    (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')
+    r = run_cli([str(path), "--new"])
     assert r.exit_code == 0, r.output
     data = path.read_bytes()
     assert data.startswith(b"/*\n * Module: scale\n")
@@ -354,17 +356,17 @@ def test_new_cuda_file_from_template(tmp_path):
 
 
 def test_new_file_errors(tmp_path):
-    r = run_cli([str(tmp_path / "no_such_dir" / "x.py")])
+    r = run_cli([str(tmp_path / "no_such_dir" / "x.py"), "--new"])
     assert r.exit_code == 2 and "does not exist" in r.stderr
-    r = run_cli([str(tmp_path / "notes.txt")])
+    r = run_cli([str(tmp_path / "notes.txt"), "--new"])
     assert r.exit_code == 2 and "no template" in r.stderr
     assert not (tmp_path / "notes.txt").exists()
 
 
 def test_new_file_check_and_diff_write_nothing(tmp_path):
     path = tmp_path / "n.py"
-    assert run_cli([str(path), "--check"]).exit_code == 1
-    r = run_cli([str(path), "--diff"])
+    assert run_cli([str(path), "--new", "--check"]).exit_code == 1
+    r = run_cli([str(path), "--new", "--diff"])
     assert r.exit_code == 1 and "+++ b/" in r.stdout and "/dev/null" in r.stdout
     assert not path.exists()
 
@@ -513,3 +515,14 @@ def test_cli_force_exclude_skips_excluded_files_named_explicitly(tmp_path, monke
     assert r.exit_code == 0 and vendored.read_text() == PY_CODE
     r = run_cli(["vendor/v.py"])  # named without --force-exclude: scaffolded, like `karpathy-lint check`
     assert r.exit_code == 0 and vendored.read_text() != PY_CODE
+
+
+def test_missing_path_without_new_is_refused(tmp_path):
+    """A typo never creates a file: a missing path needs an explicit --new (issue 19, item 5)."""
+    path = tmp_path / "atention.py"
+    r = run_cli([str(path)])
+    assert r.exit_code == 2 and not path.exists()
+    assert f"{path}: does not exist (use --new to create it from the template)" in r.stderr
+    r = run_cli([str(path), "--new"])
+    assert r.exit_code == 0 and path.exists()
+    assert run_cli([str(path), "--new", "--check"]).exit_code == 0  # it exists now: scaffolded as usual

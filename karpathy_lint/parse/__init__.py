@@ -5,6 +5,8 @@ from karpathy_lint.model import Language, SourceModel
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 CUDA_SUFFIXES = (".cu", ".cuh")
+# what a folder must hold to have something to check, in words (the "0 files" warning)
+CHECKED_KINDS = "Python or CUDA files (" + ", ".join(PYTHON_SUFFIXES + CUDA_SUFFIXES) + ")"
 
 
 def language_for(path: str) -> Language | None:

@@ -15,7 +15,6 @@ class Run:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     fixed: int = 0
     show_fixes: bool = False
-    statistics: bool = False
 
 
 def finding_dict(f: Finding) -> dict:
