@@ -77,11 +77,49 @@ def _rules_for(codes: frozenset[str]) -> tuple:
     return tuple(r for r in all_rules() if r.code in codes)
 
 
-def build_model(path: str, source: bytes, settings) -> SourceModel:
-    """Decode and parse; raises InputError for undecodable input."""
+def declared_encoding(path: str, source: bytes) -> str | None:
+    """The PEP 263 coding cookie of a Python file when it names something other than UTF-8, else None.
+
+    Read as Python reads it (`tokenize.detect_encoding`); a cookie Python rejects is an InputError.
+    """
+    if b"coding" not in source[:512] or language_for(path) != "python":
+        return None
+    import codecs
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as exc:
+        message = str(exc)  # "unknown encoding for 'x.py': klingon" -> "unknown encoding: klingon"
+        head, _, detail = message.partition(" for ")
+        raise InputError(f"{head}: {detail.split(': ', 1)[-1]}" if detail else message) from None
+    name = codecs.lookup(encoding).name
+    return None if name in ("utf-8", "utf-8-sig") else encoding
+
+
+def to_utf8(path: str, source: bytes) -> tuple[bytes, str | None]:
+    """(UTF-8 bytes to parse, the declared encoding or None): every offset in a model is into these bytes."""
+    encoding = declared_encoding(path, source)
+    if encoding is None:
+        return source, None
+    try:
+        return source.decode(encoding).encode("utf-8"), encoding
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid {encoding}: byte 0x{source[exc.start]:02x} on line {line}") from None
+
+
+def build_model(path: str, source: bytes, settings, utf8: bool = False) -> SourceModel:
+    """Decode and parse; raises InputError for undecodable input.
+
+    A Python file with a coding cookie is transcoded to UTF-8 first (unless `utf8`: already done).
+    """
     language = language_for(path)
     if language is None:
         raise InputError("not a Python or CUDA file (.py, .pyi, .cu, .cuh)")
+    if not utf8:
+        source, _ = to_utf8(path, source)
     text = decode(source)
     return parse_source(path, source, text, language, settings)
 
@@ -94,11 +132,12 @@ def split_bom(source: bytes) -> tuple[bytes, bytes]:
     return (BOM, source[3:]) if source.startswith(BOM) else (b"", source)
 
 
-def lint_source(path: str, source: bytes, settings) -> FileResult:
+def lint_source(path: str, source: bytes, settings, utf8: bool = False) -> FileResult:
+    """Lint one file's bytes (`utf8`: already transcoded from a declared encoding, see `to_utf8`)."""
     result = FileResult(path=path)
     _, source = split_bom(source)
     try:
-        model = build_model(path, source, settings)
+        model = build_model(path, source, settings, utf8)
     except InputError as exc:
         result.error = str(exc)
         return result
