@@ -49,6 +49,7 @@ class Settings:
     long_file_min_comments: int = 15
     function_min_statements: int = 3
     require_shape_comments: bool = True
+    shape_exempt_wrappers: bool = True
     allowed_names: tuple[str, ...] = ()
     root: str = "."  # directory of the config file the settings came from
     source: str = ""  # the config file itself ("" for defaults)
@@ -86,6 +87,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "long-file-min-comments": ("long_file_min_comments", "count"),
     "function-min-statements": ("function_min_statements", "positive"),
     "require-shape-comments": ("require_shape_comments", "bool"),
+    "shape-exempt-wrappers": ("shape_exempt_wrappers", "bool"),
     "allowed-names": ("allowed_names", "strings"),
 }
 _META_KEYS = {"extend"}

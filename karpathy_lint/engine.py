@@ -70,6 +70,13 @@ def _base_codes(select, extend_select, ignore) -> frozenset[str]:
     return enabled_codes(select, extend_select, ignore)
 
 
+@lru_cache(maxsize=1)
+def _all_codes() -> frozenset[str]:
+    from karpathy_lint.registry import all_rules
+
+    return frozenset(r.code for r in all_rules())
+
+
 @lru_cache(maxsize=256)
 def _rules_for(codes: frozenset[str]) -> tuple:
     from karpathy_lint.registry import all_rules
@@ -162,11 +169,14 @@ def lint_source(path: str, source: bytes, settings, utf8: bool = False) -> FileR
         for rule in rules:
             if model.language in rule.languages:
                 findings.extend(rule().check(model, settings))
-    if findings:
+    if findings or "KL002" in codes:
         from karpathy_lint.suppressions import collect
 
         sup = collect(model)
         findings = [f for f in findings if not sup.hides(f)]
+        for rule in rules:  # rules about the directives themselves (KL002) see what each one hid
+            if hasattr(rule, "check_directives") and model.language in rule.languages:
+                findings.extend(rule().check_directives(model, sup, codes, set(_all_codes())))
     findings.sort(key=Finding.sort_key)
     result.findings = findings
     return result

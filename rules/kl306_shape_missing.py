@@ -7,7 +7,12 @@ class ShapeMissing(Rule):
     Checks that a Python function doing tensor work (calling `torch.*`,
     `F.*`, `einsum`, `.view`, `.reshape`, `.permute`, `.transpose` and
     similar, or using `@`) states at least one shape in a marker comment, in
-    the form `name shape [dim, dim, ...]`.
+    the form `name shape [dim, dim, ...]`. The finding names the call or
+    operator that made the function tensor work, on its line (a
+    `# karpathy-lint: ignore[KL306]` there silences it). Checkpoint I/O
+    (`torch.save`, `torch.load`, `.state_dict()`) is not tensor work; a thin
+    one-statement wrapper around a single call (`return x.view(-1)`) is
+    exempt unless `shape-exempt-wrappers = false`.
 
     ## Why is this bad?
     Shapes are the first thing a learner loses track of in tensor code; one
@@ -37,11 +42,17 @@ class ShapeMissing(Rule):
     VALID = [
         Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),
         Valid("def f(x):\n    return x + 1\n"),
-        Valid("def f(x):\n    return x.view(-1)\n", settings={"require_shape_comments": False}),
+        Valid("def f(x):\n    y = x.view(-1)\n    return y * 2\n", settings={"require_shape_comments": False}),
+        # checkpoint I/O moves tensors to and from disk; it states no shape
+        Valid("def save(model, path):\n    sd = model.state_dict()\n    torch.save(sd, path)\n"),
+        # a thin one-line wrapper around one tensor call (setting `shape-exempt-wrappers`)
+        Valid("def flat(x):\n    return x.view(-1)\n"),
     ]
     INVALID = [
-        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1),
-        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1),
+        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=2),
+        Invalid("def f(x):\n    # Karpathy: flatten it\n    y = x.view(-1)\n    return y * 2\n", line=3),
+        Invalid("def flat(x):\n    return x.view(-1)\n", line=2, settings={"shape_exempt_wrappers": False}),
+        Invalid("def load(path, w):\n    sd = torch.load(path)\n    return sd['x'] @ w\n", line=3),
     ]
 
     def check(self, model, settings):
@@ -51,8 +62,32 @@ class ShapeMissing(Rule):
         for d in model.definitions:
             if not d.tensor_work or d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
+            calls = shape_work(d)
+            if not calls or (settings.shape_exempt_wrappers and thin_wrapper(d, calls)):
+                continue
             start_line = model.line_of(d.start)
             has = any(start_line <= lo <= d.end_line and any(True for _ in shapes(text)) for lo, _, text in spans)
             if not has:
-                yield self.finding_at_line(model, d.line, f"`{d.qualname}` does tensor work but no comment states a "
-                                           "shape: add `# Karpathy: name shape [dim, ...]`", symbol=d.qualname)
+                what, line = calls[0]
+                yield self.finding_at_line(model, line, f"`{d.qualname}` does tensor work ({describe(what)} on line "
+                                           f"{line}) but no comment states a shape: add "
+                                           "`# Karpathy: name shape [dim, ...]`", symbol=d.qualname)
+
+
+# checkpoint I/O: tensors go to or come from disk whole; no shape is computed
+CHECKPOINT_IO = frozenset({"torch.save", "torch.load"})
+
+
+def shape_work(d) -> list[tuple[str, int]]:
+    """The tensor calls of `d` that compute something a shape comment should describe, in source order."""
+    return [(what, line) for what, line in d.tensor_calls
+            if what not in CHECKPOINT_IO and not what.endswith("state_dict")]
+
+
+def thin_wrapper(d, calls) -> bool:
+    """A one-statement function around a single tensor call (`return x.view(-1)`): the caller states the shape."""
+    return d.statements == 1 and len(calls) == 1 and calls[0][0] != "@"
+
+
+def describe(what: str) -> str:
+    return "the `@` operator" if what == "@" else f"`{what}(...)`"
