@@ -1,4 +1,5 @@
 from karpathy_lint.model import Edit
+from karpathy_lint.parse.comments import marker_pattern
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
@@ -35,6 +36,7 @@ class MarkerMalformed(Rule):
     VALID = [
         Valid("x = 1  # Karpathy: one is enough\n"),
         Valid("# Karpathy's idea, in plain words (not a marker)\nx = 1\n"),
+        Valid("# Karpathy style comments explain shapes (prose, not a marker)\nx = 1\n"),
         Valid("int x = 1;  // Karpathy: one\n", language="cuda"),
     ]
     INVALID = [
@@ -44,6 +46,7 @@ class MarkerMalformed(Rule):
         Invalid("# Karpathy - dash\nx = 1\n", line=1, expected_fix="# Karpathy: dash\nx = 1\n"),
         Invalid("#  Karpathy :spaced\nx = 1\n", line=1, expected_fix="# Karpathy: spaced\nx = 1\n"),
         Invalid("int x;  //karpathy: c\n", line=1, language="cuda", expected_fix="int x;  // Karpathy: c\n"),
+        Invalid("#karpathy pre-norm\nx = 1\n", line=1, expected_fix="# Karpathy: pre-norm\nx = 1\n"),
     ]
 
     def check(self, model, settings):
@@ -52,5 +55,12 @@ class MarkerMalformed(Rule):
                 c = note.comments[0]
                 fix = self.make_fix([Edit(c.start, c.end, note.fixed_marker_line)], "Normalise the marker")
                 yield self.finding(model, c.start, c.end,
-                                   f"malformed marker `{c.text[:24]}`: write `{note.fixed_marker_line[:40]}`",
+                                   f"malformed marker `{written_marker(c.text, settings.marker)}`: write "
+                                   f"`{note.fixed_marker_line.split(':', 1)[0]}:`",
                                    fix=fix, symbol=f"<marker:{note.text[:40]}>")
+
+
+def written_marker(text: str, marker: str) -> str:
+    """The marker as written, without the comment text: `#karpathy -` of `#karpathy - the text`."""
+    m = marker_pattern(marker, "//" if text.startswith("//") else "#").match(text)
+    return text[: m.start("rest")].rstrip() if m else text.split(" ", 1)[0]

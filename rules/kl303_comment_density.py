@@ -1,4 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._plain import marker, plain_note
 
 
 def longest_gap(model) -> tuple[int, int]:
@@ -50,7 +51,8 @@ class CommentDensity(Rule):
             first, last = longest_gap(model)
             yield self.finding_at_line(
                 model, max(first, 1),
-                f"{have} inline comments for {model.code_lines} lines of code: write at least {need} "
+                f"{have} `{marker(model, settings)}` comments for {model.code_lines} lines of code"
+                f"{plain_note(model)}: write at least {need} "
                 f"(one per {settings.lines_per_comment}); lines {first}-{last} have none",
                 symbol="<density>",
             )

@@ -1,4 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._plain import marker, plain_note
 from karpathy_lint.rules.kl303_comment_density import longest_gap
 
 
@@ -6,6 +7,8 @@ class LongFileMinimum(Rule):
     """## What it does
     Checks that a file with `long-file-lines` or more lines of code (default
     150) holds at least `long-file-min-comments` marker comments (default 15).
+    A file that already has too few comments for its length (KL303) is not
+    reported twice.
 
     ## Why is this bad?
     A long file is where a learner gets lost; it needs a floor of
@@ -27,11 +30,14 @@ class LongFileMinimum(Rule):
                        settings={"long_file_lines": 2, "long_file_min_comments": 2})]
 
     def check(self, model, settings):
+        if len(model.notes) < model.code_lines // settings.lines_per_comment:
+            return  # KL303 already reports too few comments: one problem, one finding
         if model.code_lines >= settings.long_file_lines and len(model.notes) < settings.long_file_min_comments:
             first, _ = longest_gap(model)
             yield self.finding_at_line(
                 model, max(first, 1),
-                f"{model.code_lines} lines of code hold {len(model.notes)} inline comments: a file of "
+                f"{model.code_lines} lines of code hold {len(model.notes)} `{marker(model, settings)}` comments"
+                f"{plain_note(model)}: a file of "
                 f"{settings.long_file_lines}+ lines needs at least {settings.long_file_min_comments}",
                 symbol="<long-file>",
             )

@@ -1,6 +1,7 @@
 import bisect
 
 from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rules._plain import marker, plain_note
 
 FUNCTION_KINDS = ("function", "method", "property", "kernel", "device", "host", "nested")
 
@@ -59,5 +60,7 @@ class FunctionUncommented(Rule):
             hi = bisect.bisect_right(lines, d.end_line)
             if lo == hi:
                 yield self.finding_at_line(model, d.line,
-                                           f"`{d.qualname}` has {d.statements} statements and no inline comment",
+                                           f"`{d.qualname}` has {d.statements} statements and no "
+                                           f"`{marker(model, settings)}` comment"
+                                           f"{plain_note(model, model.line_of(d.start), d.end_line)}",
                                            symbol=d.qualname)

@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._shapes import shapes
+from karpathy_lint.rules._plain import marker, plain_shape_comment
+from karpathy_lint.rules._shapes import problems, shapes
 
 
 class ShapeMissing(Rule):
@@ -66,12 +67,15 @@ class ShapeMissing(Rule):
             if not calls or (settings.shape_exempt_wrappers and thin_wrapper(d, calls)):
                 continue
             start_line = model.line_of(d.start)
-            has = any(start_line <= lo <= d.end_line and any(True for _ in shapes(text)) for lo, _, text in spans)
-            if not has:
+            if not any(start_line <= lo <= d.end_line and states_shape(text) for lo, _, text in spans):
                 what, line = calls[0]
+                hint = f"add `{marker(model, settings)} name shape [dim, ...]`"
+                plain = plain_shape_comment(model, start_line, d.end_line)
+                if plain is not None:
+                    hint = (f"the comment on line {plain.line} states a shape but lacks the "
+                            f"`{marker(model, settings)}` marker")
                 yield self.finding_at_line(model, line, f"`{d.qualname}` does tensor work ({describe(what)} on line "
-                                           f"{line}) but no comment states a shape: add "
-                                           "`# Karpathy: name shape [dim, ...]`", symbol=d.qualname)
+                                           f"{line}) but no comment states a shape: {hint}", symbol=d.qualname)
 
 
 # checkpoint I/O: tensors go to or come from disk whole; no shape is computed
@@ -87,6 +91,11 @@ def shape_work(d) -> list[tuple[str, int]]:
 def thin_wrapper(d, calls) -> bool:
     """A one-statement function around a single tensor call (`return x.view(-1)`): the caller states the shape."""
     return d.statements == 1 and len(calls) == 1 and calls[0][0] != "@"
+
+
+def states_shape(text: str) -> bool:
+    """A marker comment states a shape, well-formed or not (a malformed one is KL307's finding, not also ours)."""
+    return any(True for _ in shapes(text)) or any(True for _ in problems(text))
 
 
 def describe(what: str) -> str:
