@@ -175,10 +175,15 @@ def rule(key, show_all, output_format):
 @main.command()
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None)
 def clean(cache_dir):
-    """Remove the cache folder."""
-    from karpathy_lint.cache import clean_cache
+    """Remove the cache folder (the project root's, found from the current folder as `check` finds it)."""
+    from karpathy_lint.cache import clean_cache, project_dir
+    from karpathy_lint.config import ConfigError, ConfigResolver
 
-    removed = clean_cache(cache_dir)
+    try:
+        project = project_dir(ConfigResolver().for_directory(os.getcwd()))
+    except ConfigError as exc:
+        _fail(str(exc))
+    removed = clean_cache(cache_dir, project)
     click.echo(f"removed {removed}" if removed else "no cache to remove")
 
 

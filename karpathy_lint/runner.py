@@ -259,9 +259,10 @@ def run_check(options: CheckOptions) -> int:
             sys.stderr.write(f"karpathy-lint: warning: no {CHECKED_KINDS} under {where}\n")
         root = None
         if options.use_cache and not (options.fix or options.diff):
-            from karpathy_lint.cache import cache_root
+            from karpathy_lint.cache import cache_root, project_dir
 
-            root = cache_root(options.cache_dir)
+            first = found.files[0] if found.files else os.path.join(os.getcwd(), "x.py")
+            root = cache_root(options.cache_dir, project_dir(resolver.for_path(first)))
         bar = None
         if _progress_enabled(options, len(found.files)):
             bar = _Progress(len(found.files))

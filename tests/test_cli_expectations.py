@@ -93,3 +93,18 @@ def test_show_settings_is_pasteable_toml_with_exclusion_and_rules(tmp_path):
     (tmp_path / "copy" / "pyproject.toml").write_text(r.stdout)
     again = invoke("--show-settings", tmp_path / "copy" / "x.py")
     assert tomllib.loads(again.stdout)["tool"]["karpathy-lint"] == table
+
+
+def test_cache_lives_at_the_project_root_and_clean_finds_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("KARPATHY_LINT_CACHE_DIR", raising=False)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\n[tool.karpathy-lint]\nselect = ["KL1"]\n')
+    sub = tmp_path / "src" / "pkg"
+    sub.mkdir(parents=True)
+    (sub / "m.py").write_text("x = 1\n")
+    monkeypatch.chdir(sub)
+    r = invoke("m.py")
+    assert r.exit_code == 1
+    assert (tmp_path / ".karpathy_lint_cache").is_dir() and not (sub / ".karpathy_lint_cache").exists()
+    r = invoke("clean")
+    assert r.exit_code == 0 and f"removed {tmp_path / '.karpathy_lint_cache'}" in r.stdout
+    assert not (tmp_path / ".karpathy_lint_cache").exists()
