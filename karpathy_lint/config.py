@@ -51,6 +51,7 @@ class Settings:
     require_shape_comments: bool = True
     shape_exempt_wrappers: bool = True
     allowed_names: tuple[str, ...] = ()
+    function_list_width: int = 100  # entries the fixes write wrap their description past this width (0: never)
     root: str = "."  # directory of the config file the settings came from
     source: str = ""  # the config file itself ("" for defaults)
 
@@ -89,6 +90,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "require-shape-comments": ("require_shape_comments", "bool"),
     "shape-exempt-wrappers": ("shape_exempt_wrappers", "bool"),
     "allowed-names": ("allowed_names", "strings"),
+    "function-list-width": ("function_list_width", "count"),
 }
 _META_KEYS = {"extend"}
 

@@ -37,8 +37,11 @@ class FunctionListMissing(Rule):
     ```
 
     ## Fix safety
-    Safe: the fix appends `g(y, k=2) - TODO: describe`, and KL108 keeps
-    flagging the placeholder until a person writes the description.
+    Safe: the fix adds `g(y, k) - TODO: describe` after the entry of the
+    nearest listed definition above `g` (source order), without defaults;
+    past `function-list-width` characters (default 100) the description
+    continues on a line indented four spaces deeper. KL108 keeps flagging
+    the placeholder until a person writes the description.
     """
 
     code = "KL202"
@@ -61,7 +64,7 @@ class FunctionListMissing(Rule):
     INVALID = [
         Invalid(header("f(x) - Return x") + "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n",
                 line=18,
-                expected_fix=header("f(x) - Return x\ng(y, k=2) - TODO: describe") +
+                expected_fix=header("f(x) - Return x\ng(y, k) - TODO: describe") +
                 "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n"),
         Invalid(header("C(a) - A class") + "class C:\n    def __init__(self, a):\n        self.a = a\n"
                 "    @property\n    def size(self):\n        return 1\n", line=19,
@@ -69,16 +72,16 @@ class FunctionListMissing(Rule):
                 "class C:\n    def __init__(self, a):\n        self.a = a\n    @property\n    def size(self):\n"
                 "        return 1\n"),
         Invalid(CU.format(entries=" * main() - Entry\n") + CU_CODE, language="cuda", line=8,
-                expected_fix=CU.format(entries=" * main() - Entry\n * scale(x, n) - TODO: describe\n") + CU_CODE),
+                expected_fix=CU.format(entries=" * scale(x, n) - TODO: describe\n * main() - Entry\n") + CU_CODE),
     ]
 
     def check(self, model, settings):
         result = parity(model)
         if not result.missing:
             return
-        offset, lead = insertion_point(model)
         for d in result.missing:
-            text = entry_line_text(d)
+            offset, lead = insertion_point(model, d)
+            text = entry_line_text(d, width=settings.function_list_width, lead=lead)
             fix = self.make_fix([Edit(offset, offset, lead + text)], f"Add `{d.display}` to the Function List")
             what = {"method": "method", "property": "property", "class": "class", "kernel": "kernel",
                     "device": "device function"}.get(d.kind, "function")

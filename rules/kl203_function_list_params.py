@@ -46,7 +46,7 @@ class FunctionListParams(Rule):
     ]
     INVALID = [
         Invalid(header("f(x, k) - Keep me") + "def f(x, k, bias=None):\n    return x\n", line=9,
-                expected_fix=header("f(x, k, bias=None) - Keep me") + "def f(x, k, bias=None):\n    return x\n"),
+                expected_fix=header("f(x, k, bias) - Keep me") + "def f(x, k, bias=None):\n    return x\n"),
         Invalid(header("f(k, x) - Order matters") + "def f(x, k):\n    return x\n", line=9,
                 expected_fix=header("f(x, k) - Order matters") + "def f(x, k):\n    return x\n"),
         Invalid(header("C.m(self, x) - self is not written") +

@@ -97,10 +97,8 @@ def _params(params_node, src: bytes) -> tuple[list[str], list[str]]:
             display.append(n)
         elif t in ("default_parameter", "typed_default_parameter"):
             n = node_text(src, child.child_by_field_name("name"))
-            value = child.child_by_field_name("value")
-            v = " ".join(node_text(src, value).split()) if value is not None else ""
             names.append(n)
-            display.append(f"{n}={v}" if v and len(v) <= 24 else n)
+            display.append(n)  # defaults are not compared, and a Function List reads better without them
         elif t in ("list_splat_pattern", "dictionary_splat_pattern"):
             n = node_text(src, child)
             names.append(n.lstrip("*"))
