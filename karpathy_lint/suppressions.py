@@ -4,7 +4,9 @@ The directive may stand in any comment (`#` or `//`), or at the end of a line
 of the header block, where a comment cannot go (the header parser reads the
 line without it, so the header stays whole). Rules may be named by code or
 name; a directive without brackets silences every rule. Each directive
-remembers whether it hid anything: one that hid nothing is reported by
+covers its own line and, for a finding about a definition (KL306 reported
+at the call that made a function tensor work), that definition's `def`
+line. Each directive remembers whether it hid anything: one that hid nothing is reported by
 KL002 (`unused-suppression`).
 """
 from __future__ import annotations
@@ -39,12 +41,16 @@ class Directive:
 @dataclass
 class Suppressions:
     directives: list[Directive] = field(default_factory=list)
+    def_lines: dict[str, int] = field(default_factory=dict)  # qualname -> line of its `def`
 
     def hides(self, finding: Finding) -> bool:
         keys = {finding.code, ALL}
+        # a finding about a definition (KL306 at the call that made it tensor work) may also be
+        # silenced on the definition's own line
+        lines = {finding.line, self.def_lines.get(finding.symbol, finding.line)}
         hit = False
         for d in self.directives:
-            if (d.kind == "file-ignore" or d.line == finding.line) and d.codes() & keys:
+            if (d.kind == "file-ignore" or d.line in lines) and d.codes() & keys:
                 d.used.add(finding.code)
                 hit = True
         return hit
@@ -86,6 +92,7 @@ def collect(model: SourceModel) -> Suppressions:
     sup = Suppressions()
     if b"karpathy-lint:" not in model.source:
         return sup
+    sup.def_lines = {d.qualname: d.line for d in model.definitions}
     for c in model.comments:
         if "karpathy-lint:" not in c.text:
             continue

@@ -28,6 +28,7 @@ class SectionTooShort(Rule):
     code = "KL107"
     name = "section-too-short"
     summary = "Role or Deep Dive section below the word minimum"
+    languages = ("python", "cuda")
 
     VALID = [Valid(header()), Valid(header(deep="Short but allowed here."), settings={"min_deep_dive_words": 4})]
     VALID += [Valid(header(role="TODO: say where this file sits in the system and what calls it"))]

@@ -33,6 +33,7 @@ class RoleProject(Rule):
     code = "KL109"
     name = "role-project"
     summary = "Role section title names another project"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     STATED = {"project": "DeepSeek", "project_from": "config"}

@@ -31,6 +31,7 @@ class MarkerMalformed(Rule):
     code = "KL301"
     name = "marker-malformed"
     summary = "Inline marker misspelt"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [

@@ -32,6 +32,7 @@ class ShapeMalformed(Rule):
     code = "KL307"
     name = "shape-malformed"
     summary = "Shape comment not in `name shape [dim, ...]` form"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [

@@ -58,3 +58,8 @@ def test_header_finding_suppressed_without_breaking_the_header():
     src = header(entries="f(x) - Return y  karpathy-lint: ignore[KL501]") + "def f(x, z):\n    return x\n"
     fixed, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL203",)))
     assert "f(x, z) - Return y  karpathy-lint: ignore[KL501]" in fixed.decode()
+
+
+def test_directive_on_the_def_line_still_covers_the_function():
+    src = "def f(x, w):  # karpathy-lint: ignore[KL306]\n    y = x @ w\n    return y\n"
+    assert codes(src, select=("KL306", "KL002")) == []
