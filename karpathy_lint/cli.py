@@ -196,14 +196,16 @@ def clean(cache_dir):
 @click.option("--include", multiple=True, help="Also check the shape comments in this file or folder (repeatable).")
 @click.option("--record", type=click.Path(dir_okay=False), default=None,
               help="Write every shape comment's result (runs, problems) to this JSON file.")
-def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, record):
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="Run TARGET with this interpreter (the project's; default: the active virtual environment's).")
+def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, record, python):
     """Run TARGET (a script, or tests with --pytest) and check every shape comment."""
     from karpathy_lint.config import ConfigError
     from karpathy_lint.shapes.cli import run_verify_shapes
 
     try:
         code = run_verify_shapes(target, list(args), fmt=fmt, report_unverified=report_unverified,
-                                 use_pytest=use_pytest, include=include, record=record)
+                                 use_pytest=use_pytest, include=include, record=record, python=python)
     except ConfigError as exc:
         _fail(str(exc))
     sys.exit(code)

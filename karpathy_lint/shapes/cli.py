@@ -116,68 +116,21 @@ class Outcome:
                             "message": s.message} for s in self.shapes]}
 
 
-def _our_frame(filename: str) -> bool:
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # karpathy_lint/
-    f = os.path.abspath(filename)
-    return f.startswith(here + os.sep) or os.path.basename(f) == "runpy.py"
-
-
-def _print_user_traceback(exc: BaseException) -> None:
-    import traceback
-
-    te = traceback.TracebackException.from_exception(exc)
-    stack = list(te.stack)
-    while stack and _our_frame(stack[0].filename):
-        stack.pop(0)
-    te.stack = traceback.StackSummary.from_list(stack)
-    sys.stderr.write("".join(te.format()))
-
-
-def _run_script(target: str, args: list[str]) -> str | None:
-    import runpy
-
-    old_argv, old_path0 = sys.argv[:], list(sys.path)
-    sys.argv = [target, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
-    try:
-        runpy.run_path(target, run_name="__main__")
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            return f"{target} exited with status {exc.code}"
-    except KeyboardInterrupt:
-        return f"{target} was interrupted"
-    except BaseException as exc:  # the user's program failed: their traceback, our one line
-        _print_user_traceback(exc)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
-    finally:
-        sys.argv = old_argv
-        sys.path[:] = old_path0
-    return None
-
-
-def _run_pytest(target: str, args: list[str]) -> str | None:
-    try:
-        import pytest
-    except ImportError:
-        return "--pytest needs pytest installed"
-    from karpathy_lint.shapes.plugin import ENV
-
-    saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
-    try:
-        rc = int(pytest.main([target, *args]))
-    finally:
-        if saved is not None:
-            os.environ[ENV] = saved
-    if rc in (0, 5):  # 5: no tests collected
-        return None
-    return f"pytest exited with status {rc}" + (" (tests failed)" if rc == 1 else "")
-
-
 def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report_unverified: bool = False,
-                      use_pytest: bool = False, include=(), record: str | None = None) -> int:
-    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error)."""
+                      use_pytest: bool = False, include=(), record: str | None = None, python: str | None = None) -> int:
+    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error).
+
+    `python`: run TARGET with that interpreter (default: the active virtual environment's, when it is not ours).
+    """
+    from karpathy_lint.shapes.interpreter import InterpreterError, project_interpreter, run_elsewhere
+    from karpathy_lint.shapes.run import run_pytest, run_script
     from karpathy_lint.shapes.tracer import Tracer
+
+    try:
+        interpreter = project_interpreter(python)
+    except InterpreterError as exc:
+        sys.stderr.write(f"karpathy-lint: error: {exc}\n")
+        return ExitCode.ERROR
 
     if not os.path.exists(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
@@ -211,11 +164,16 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         os.dup2(2, 1)
     error = None
     try:
-        tracer.start()
-        try:
-            error = _run_pytest(target, args) if use_pytest else _run_script(target, args)
-        finally:
-            tracer.stop()
+        if interpreter is not None:
+            tracer, error = run_elsewhere(interpreter, sites, target, args, use_pytest)
+        else:
+            tracer.start()
+            try:
+                error = run_pytest(target, args) if use_pytest else run_script(target, args)
+            finally:
+                tracer.stop()
+    except InterpreterError as exc:
+        error = str(exc)
     finally:
         if saved_fd is not None:
             sys.stdout.flush()
