@@ -8,6 +8,10 @@ class SyntaxError_(Rule):
     false alarms); for CUDA, tree-sitter-cuda finds an ERROR or MISSING node.
     The finding sits on the first error's line, no other rule runs on that
     file, and the exit code is 2; the other files are still checked.
+    Whatever the selection (`--ignore KL001`, a baseline), the file is also
+    reported on stderr and in the summary as one that could not be checked,
+    so the exit code always matches what was printed;
+    `# karpathy-lint: file-ignore[KL001]` in the file skips it on purpose.
 
     ## Why is this bad?
     Nothing else about a file can be checked until it parses.
