@@ -430,5 +430,9 @@ def _show_settings(options: CheckOptions, resolver) -> int:
     print(f"# from {settings.source or '(defaults: no config file)'}")
     print(f"# excluded: {'yes' if excluded else 'no'}")
     print(f"# rules that apply: {' '.join(sorted(codes))}")
+    if settings.project_from == "pyproject":
+        print("# project: guessed from [project].name of the nearest pyproject.toml (KL109's rewrite is unsafe)")
+    elif not settings.project:
+        print("# project: not known (KL109 accepts any title; the scaffold writes the repository folder's name)")
     sys.stdout.write(settings_as_toml(settings))
     return 0

@@ -8,7 +8,8 @@ class UnusedSuppression(Rule):
     directive hides a finding. A directive naming several rules is reported
     for the ones that hid nothing. Rules that are not selected in the run are
     never called unused (the run cannot tell); a bare `ignore` is checked
-    only when every rule is selected.
+    only when every rule is selected. A name that is no rule at all (a typo:
+    `shape-mising`) is always reported, with the nearest rule name.
 
     ## Why is this bad?
     A directive that hides nothing is noise that misleads: the reader thinks
@@ -49,6 +50,9 @@ class UnusedSuppression(Rule):
                 settings={"select": ("KL306", "KL002")}),
         Invalid("int x = 1;  // karpathy-lint: ignore[KL305]\n", line=1, language="cuda",
                 expected_fix="int x = 1;\n", settings={"select": ("KL305", "KL002")}),
+        # a name that is no rule (a typo) hides nothing whatever the selection
+        Invalid("x = 1  # karpathy-lint: ignore[shape-mising]\n", line=1, expected_fix="x = 1\n",
+                settings={"select": ("KL002",)}),
     ]
 
     def check(self, model, settings):
@@ -57,7 +61,8 @@ class UnusedSuppression(Rule):
     def check_directives(self, model, suppressions, enabled: set[str], all_codes: set[str]):
         checked = enabled - {self.code}
         for d in suppressions.directives:
-            unused = _unused_names(d, checked, all_codes)
+            unknown = [name for name, codes in d.names if name and not codes & all_codes]
+            unused = unknown + [n for n in _unused_names(d, checked, all_codes) if n not in unknown]
             if not unused:
                 continue
             what = ", ".join(n or "(all rules)" for n in unused)
@@ -67,8 +72,13 @@ class UnusedSuppression(Rule):
                 fix = self.make_fix([Edit(d.start, d.end, text)], f"Remove {what} from the directive")
             else:
                 fix = self.make_fix([_removal(model, d)], "Remove the directive")
-            yield self.finding(model, d.start, d.end, f"`{d.kind}` directive hides no finding of {what}: remove it",
-                               fix=fix, symbol=f"<directive:{d.kind}:{what}>")
+            if unknown:
+                from karpathy_lint.config import rule_suggestion
+
+                message = "; ".join(f"`{d.kind}` directive names no rule {n!r}{rule_suggestion(n)}" for n in unknown)
+            else:
+                message = f"`{d.kind}` directive hides no finding of {what}: remove it"
+            yield self.finding(model, d.start, d.end, message, fix=fix, symbol=f"<directive:{d.kind}:{what}>")
 
 
 def _unused_names(d, checked: set[str], all_codes: set[str]) -> list[str]:

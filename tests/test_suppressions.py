@@ -63,3 +63,11 @@ def test_header_finding_suppressed_without_breaking_the_header():
 def test_directive_on_the_def_line_still_covers_the_function():
     src = "def f(x, w):  # karpathy-lint: ignore[KL306]\n    y = x @ w\n    return y\n"
     assert codes(src, select=("KL306", "KL002")) == []
+
+
+def test_misspelt_rule_in_a_directive_is_reported_with_a_suggestion():
+    result = lint_source("example.py", FUNC.format(directive="  # karpathy-lint: ignore[shape-mising]").encode(),
+                         dataclasses.replace(S, select=("KL306", "KL002")))
+    messages = {f.code: f.message for f in result.findings}
+    assert set(messages) == {"KL306", "KL002"}
+    assert "names no rule 'shape-mising'; did you mean `shape-missing`?" in messages["KL002"]
