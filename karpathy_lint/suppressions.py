@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from karpathy_lint.model import Finding, SourceModel
+from karpathy_lint.registry import resolve_selector
 
 DIRECTIVE = re.compile(r"karpathy-lint:\s*(?P<kind>file-ignore|ignore)(?:\[(?P<codes>[^\]]*)\])?")
 # a directive at the end of a header line, with the space (and any `#`/`//`) before it
@@ -59,8 +60,6 @@ class Suppressions:
 def _names(raw: str | None) -> tuple[tuple[str, frozenset[str]], ...]:
     if raw is None:
         return (("", frozenset({ALL})),)
-    from karpathy_lint.registry import resolve_selector
-
     out = []
     for part in raw.split(","):
         part = part.strip()

@@ -22,14 +22,14 @@ def test_missing_entries_are_added_in_source_order():
     code = ("def a(x):\n    return x\n\ndef b(x):\n    return x\n\ndef c(x):\n    return x\n\n"
             "def d(x):\n    return x\n")
     src = header("b(x) - Second\nd(x) - Fourth") + code
-    fixed, _ = fix_source("m.py", src.encode(), S)
+    fixed = fix_source("m.py", src.encode(), S).source
     assert entries(fixed) == ["a(x) - TODO: describe", "b(x) - Second", "c(x) - TODO: describe", "d(x) - Fourth"]
     assert [f.code for f in lint_source("m.py", fixed, S).findings] == []
 
 
 def test_defaults_are_left_out():
     src = header("f(x) - First") + "def f(x):\n    return x\n\ndef g(y, k=2, *, eps=1e-6):\n    return y\n"
-    fixed, _ = fix_source("m.py", src.encode(), S)
+    fixed = fix_source("m.py", src.encode(), S).source
     assert entries(fixed)[1] == "g(y, k, *, eps) - TODO: describe"
 
 
@@ -37,12 +37,12 @@ def test_long_entries_wrap_in_the_continuation_form():
     params = ", ".join(f"parameter_number_{i}" for i in range(6))
     code = f"def f(x):\n    return x\n\ndef long_function_name({params}):\n    return 1\n"
     src = header("f(x) - First") + code
-    fixed, _ = fix_source("m.py", src.encode(), dataclasses.replace(S, function_list_width=80))
+    fixed = fix_source("m.py", src.encode(), dataclasses.replace(S, function_list_width=80)).source
     first, cont = entries(fixed)[1:3]
     assert first == f"long_function_name({params}) -"
     assert cont == "    TODO: describe"
     assert lint_source("m.py", fixed, S).findings == []  # the wrapped entry reads back as the same entry
-    wide, _ = fix_source("m.py", src.encode(), dataclasses.replace(S, function_list_width=200))
+    wide = fix_source("m.py", src.encode(), dataclasses.replace(S, function_list_width=200)).source
     assert entries(wide)[1] == f"long_function_name({params}) - TODO: describe"
 
 

@@ -64,7 +64,7 @@ def test_kl306_and_kl307_not_both_for_one_malformed_shape():
 
 def test_kl307_fix_writes_brackets():
     src = "def f(q, k):\n    # Karpathy: att shape (B, H, T, T), scores\n    att = q @ k\n    return att\n"
-    fixed, n = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL307",)))
+    fixed, n, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL307",)))
     assert n == 1 and b"# Karpathy: att shape [B, H, T, T], scores\n" in fixed
 
 
@@ -77,7 +77,7 @@ def test_kl301_message_is_not_cut_mid_word():
 def test_marker_without_colon_is_malformed():
     src = "x = 1\n#karpathy pre-norm keeps the residual stream clean\n"
     (f,) = findings(src, select=("KL301",))
-    fixed, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL301",)))
+    fixed = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL301",))).source
     assert fixed == b"x = 1\n# Karpathy: pre-norm keeps the residual stream clean\n"
     # prose that mentions the name, spelt and spaced like prose, is not a marker
     assert findings("x = 1\n# Karpathy style comments explain shapes\n", select=("KL301",)) == []

@@ -28,18 +28,18 @@ def test_readme_example_line_directive_silences_kl306():
 def test_unused_directive_is_reported_with_a_safe_fix():
     src = "def f(x):\n    y = x + 1  # karpathy-lint: ignore[KL306]\n    return y\n"
     assert codes(src, select=("KL306", "KL002")) == ["KL002"]
-    fixed, n = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL306", "KL002")))
+    fixed, n, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL306", "KL002")))
     assert fixed.decode() == "def f(x):\n    y = x + 1\n    return y\n" and n == 1
     own_line = "# karpathy-lint: file-ignore[shape-missing]\nx = 1\n"
-    fixed, _ = fix_source("example.py", own_line.encode(), dataclasses.replace(S, select=("KL306", "KL002")))
+    fixed = fix_source("example.py", own_line.encode(), dataclasses.replace(S, select=("KL306", "KL002"))).source
     assert fixed.decode() == "x = 1\n"
 
 
 def test_partly_used_directive_loses_only_the_unused_code():
     src = FUNC.format(directive="  # karpathy-lint: ignore[KL306, KL305]")
     assert codes(src, select=("KL305", "KL306", "KL002"), function_min_statements=9) == ["KL002"]
-    fixed, _ = fix_source("example.py", src.encode(),
-                          dataclasses.replace(S, select=("KL305", "KL306", "KL002"), function_min_statements=9))
+    fixed = fix_source("example.py", src.encode(),
+                       dataclasses.replace(S, select=("KL305", "KL306", "KL002"), function_min_statements=9)).source
     assert fixed.decode() == FUNC.format(directive="  # karpathy-lint: ignore[KL306]")
 
 
@@ -56,7 +56,7 @@ def test_header_finding_suppressed_without_breaking_the_header():
     assert codes(src, select=("KL1", "KL2", "KL002")) == []
     # the directive is not part of the entry: a param change is still found and fixed around it
     src = header(entries="f(x) - Return y  karpathy-lint: ignore[KL501]") + "def f(x, z):\n    return x\n"
-    fixed, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL203",)))
+    fixed = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL203",))).source
     assert "f(x, z) - Return y  karpathy-lint: ignore[KL501]" in fixed.decode()
 
 
