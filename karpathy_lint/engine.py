@@ -147,7 +147,7 @@ def check_model(model: SourceModel, settings) -> list[Finding]:
     elif not model.text.strip():
         return []
     findings = [f for rule in rules for f in rule().check(model, settings)]
-    directive_rules = [r for r in rules if hasattr(r, "check_directives")]  # KL002: what each directive hid
+    directive_rules = [r for r in rules if r.reads_directives]  # KL002: what each directive hid
     if (findings or directive_rules) and model.syntax_error is None:
         sup = collect_suppressions(model)
         findings = [f for f in findings if not sup.hides(f)]

@@ -37,6 +37,7 @@ class UnusedSuppression(Rule):
     summary = "Suppression directive that hides nothing"
     languages = ("python", "cuda")
     fix_applicability = "safe"
+    reads_directives = True
 
     VALID = [
         Valid("def f(x, w):\n    y = x @ w  # karpathy-lint: ignore[KL306]\n    return y\n",
@@ -58,7 +59,7 @@ class UnusedSuppression(Rule):
     def check(self, model, settings):
         return iter(())  # the engine calls `check_directives` once the other rules' findings are filtered
 
-    def check_directives(self, model, suppressions, enabled: set[str], all_codes: set[str]):
+    def check_directives(self, model, suppressions, enabled: set[str], all_codes: frozenset[str]):
         checked = enabled - {self.code}
         for d in suppressions.directives:
             unknown = [name for name, codes in d.names if name and not codes & all_codes]
@@ -81,7 +82,7 @@ class UnusedSuppression(Rule):
             yield self.finding(model, d.start, d.end, message, fix=fix, symbol=f"<directive:{d.kind}:{what}>")
 
 
-def _unused_names(d, checked: set[str], all_codes: set[str]) -> list[str]:
+def _unused_names(d, checked: set[str], all_codes: frozenset[str]) -> list[str]:
     out = []
     for name, codes in d.names:
         if not name:  # bare: every rule

@@ -16,7 +16,7 @@ def test_underscore_table_is_an_accepted_alias(tmp_path):
     f = tmp_path / "a.py"
     f.write_text("def f(x):\n    # Karpathy: x\n    return x\n")
     r = run("--output-format", "concise", f)
-    assert r.exit_code == 1 and r.stdout.splitlines()[0].endswith("KL101 file has no header block") or "KL101" in r.stdout
+    assert r.exit_code == 1 and "KL101" in r.stdout
     assert "KL308" not in r.stdout  # the selection in the alias table was read
     r = CliRunner().invoke(main, ["--show-settings", str(f)])
     assert 'select = ["KL101"]' in r.stdout and "pyproject.toml" in r.stdout

@@ -11,12 +11,6 @@ from karpathy_lint.cli import main
 BAD_CU = "__global__ void k(float* x) {\n  x[0] = (1 + ;\n}\n"
 
 
-def invoke(*args, cwd=None, monkeypatch=None):
-    if cwd is not None:
-        monkeypatch.chdir(cwd)
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
 @pytest.mark.parametrize("selection", [["--ignore", "KL001"], ["--select", "KL2"], ["--select", "KL303"]])
 def test_unparsable_file_is_reported_whatever_the_selection(tmp_path, selection):
     bad = tmp_path / "file.cu"
@@ -32,7 +26,8 @@ def test_unparsable_file_hidden_by_a_baseline_is_still_reported(tmp_path):
     bad = tmp_path / "file.cu"
     bad.write_text(BAD_CU)
     base = tmp_path / "baseline.json"
-    assert CliRunner().invoke(main, ["--no-cache", "--baseline", str(base), "--write-baseline", str(bad)]).exit_code == 2
+    wrote = CliRunner().invoke(main, ["--no-cache", "--baseline", str(base), "--write-baseline", str(bad)])
+    assert wrote.exit_code == 2
     r = CliRunner().invoke(main, ["--no-cache", "--baseline", str(base), str(bad)])
     assert r.exit_code == 2 and "All checks passed" not in r.stdout and "syntax error" in r.stderr
 
@@ -73,6 +68,7 @@ def test_no_files_is_a_warning_on_stderr(tmp_path):
     (tmp_path / "notes.txt").write_text("hi\n")
     r = CliRunner().invoke(main, ["--no-cache", str(tmp_path)])
     assert r.exit_code == 0
-    assert "warning" in r.stderr and "no Python or CUDA files (.py, .pyi, .cu, .cuh) under" in r.stderr and str(tmp_path) in r.stderr
+    assert "warning" in r.stderr and str(tmp_path) in r.stderr
+    assert "no Python or CUDA files (.py, .pyi, .cu, .cuh) under" in r.stderr
     r = CliRunner().invoke(main, ["--no-cache", "--output-format", "json", str(tmp_path)])
     assert json.loads(r.stdout) == [] and "no Python" in r.stderr

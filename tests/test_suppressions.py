@@ -49,7 +49,8 @@ def test_directive_for_a_rule_not_selected_is_not_called_unused():
 
 def test_header_finding_suppressed_without_breaking_the_header():
     title = "** This File's Role in nanoGPT **"
-    src = header(project="nanoGPT").replace(title, title + "  karpathy-lint: ignore[KL109]") + "def f(x):\n    return x\n"
+    src = header(project="nanoGPT").replace(title, title + "  karpathy-lint: ignore[KL109]")
+    src += "def f(x):\n    return x\n"
     assert codes(src, select=("KL1", "KL2", "KL002")) == []
     entry = "f(x) - Return x  karpathy-lint: ignore[KL108]"
     src = header(entries=entry.replace("Return x", "TODO: describe")) + "def f(x):\n    return x\n"
