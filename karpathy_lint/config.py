@@ -354,14 +354,19 @@ def _toml_value(value) -> str:
         return str(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-    if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):  # per-file-ignores
-        return "{ " + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value) + " }"
     return "[" + ", ".join(_toml_value(v) for v in value) + "]"
 
 
 def settings_as_toml(settings: Settings) -> str:
     """The settings as a `[tool.karpathy-lint]` table that reads back to the same values."""
     lines = ["[tool.karpathy-lint]"]
-    for key, (name, _kind) in _KEYS.items():
-        lines.append(f"{key} = {_toml_value(getattr(settings, name))}")
+    for key, (name, kind) in _KEYS.items():
+        value = getattr(settings, name)
+        if value == "":  # not set (`project` without a name): a key may not be empty
+            lines.append(f"# {key} = (not set)")
+        elif kind == "per_file":  # an inline table: { "glob" = ["codes"] }
+            pairs = ", ".join(f"{_toml_value(glob)} = {_toml_value(codes)}" for glob, codes in value)
+            lines.append(f"{key} = {{ {pairs} }}" if pairs else f"{key} = {{}}")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

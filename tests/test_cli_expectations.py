@@ -93,6 +93,11 @@ def test_show_settings_is_pasteable_toml_with_exclusion_and_rules(tmp_path):
     (tmp_path / "copy" / "pyproject.toml").write_text(r.stdout)
     again = invoke("--show-settings", tmp_path / "copy" / "x.py")
     assert tomllib.loads(again.stdout)["tool"]["karpathy-lint"] == table
+    # the defaults too (no project name: left out, as a key may not be empty)
+    (tmp_path / "bare").mkdir()
+    defaults = invoke("--show-settings", "--isolated", tmp_path / "bare" / "x.py").stdout
+    (tmp_path / "bare" / "pyproject.toml").write_text(defaults)
+    assert invoke("--show-settings", tmp_path / "bare" / "x.py").exit_code == 0
 
 
 def test_cache_lives_at_the_project_root_and_clean_finds_it(tmp_path, monkeypatch):

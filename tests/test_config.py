@@ -129,7 +129,7 @@ def test_show_settings_prints_the_resolved_settings(mono: Path):
     proc = cli("--show-settings", "b", cwd=mono)
     assert f"# from {(mono / 'b' / 'karpathy-lint.toml').resolve()}" in proc.stdout
     proc = cli("--show-settings", "--isolated", "a/src/mod.py", cwd=mono)
-    assert "# from (defaults: no config file)" in proc.stdout and 'project = ""' in proc.stdout
+    assert "# from (defaults: no config file)" in proc.stdout and "# project = (not set)" in proc.stdout
 
 
 @pytest.mark.parametrize("files, message", [
