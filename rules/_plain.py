@@ -1,5 +1,5 @@
 """Plain comments (no marker) as messages name them: KL303, KL305 and KL306 say that they do not count."""
-from karpathy_lint.rules._shapes import LOOSE, shapes
+from karpathy_lint.shapes.format import LOOSE, shapes
 
 
 def prefix(model) -> str:

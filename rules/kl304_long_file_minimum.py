@@ -1,6 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
 from karpathy_lint.rules._plain import marker, plain_note
-from karpathy_lint.rules.kl303_comment_density import longest_gap
 
 
 class LongFileMinimum(Rule):
@@ -34,7 +33,7 @@ class LongFileMinimum(Rule):
         if len(model.notes) < model.code_lines // settings.lines_per_comment:
             return  # KL303 already reports too few comments: one problem, one finding
         if model.code_lines >= settings.long_file_lines and len(model.notes) < settings.long_file_min_comments:
-            first, _ = longest_gap(model)
+            first, _ = model.longest_gap()
             yield self.finding_at_line(
                 model, max(first, 1),
                 f"{model.code_lines} lines of code hold {len(model.notes)} `{marker(model, settings)}` comments"

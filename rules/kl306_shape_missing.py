@@ -1,6 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
 from karpathy_lint.rules._plain import marker, plain_shape_comment
-from karpathy_lint.rules._shapes import problems, shapes
+from karpathy_lint.shapes.format import problems, shapes
 
 
 class ShapeMissing(Rule):

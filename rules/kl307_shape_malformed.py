@@ -1,6 +1,6 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._shapes import problems, repairs
+from karpathy_lint.shapes.format import problems, repairs
 
 
 class ShapeMalformed(Rule):

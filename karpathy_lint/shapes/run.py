@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from karpathy_lint.shapes.plugin import ENV  # the plugin module itself imports only the standard library
+
 
 def _our_frame(filename: str) -> bool:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # karpathy_lint/
@@ -58,8 +60,6 @@ def run_pytest(target: str, args: list[str]) -> str | None:
         import pytest
     except ImportError:
         return "--pytest needs pytest installed"
-    from karpathy_lint.shapes.plugin import ENV
-
     saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
     try:
         rc = int(pytest.main([target, *args]))
