@@ -110,10 +110,12 @@ def collect(model: SourceModel) -> Suppressions:
             if "karpathy-lint:" not in raw:
                 continue
             line_start = model.line_start(hl.line)
+            seen = {d.start for d in sup.directives}  # a CUDA header is a block comment: already collected
             for m in DIRECTIVE.finditer(raw):
                 start = line_start + len(raw[: m.start()].encode("utf-8"))
                 end = line_start + len(raw[: m.end()].encode("utf-8"))
-                sup.directives.append(Directive(m.group("kind"), hl.line, start, end, _names(m.group("codes"))))
+                if start not in seen:
+                    sup.directives.append(Directive(m.group("kind"), hl.line, start, end, _names(m.group("codes"))))
     return sup
 
 

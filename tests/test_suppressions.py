@@ -72,3 +72,14 @@ def test_misspelt_rule_in_a_directive_is_reported_with_a_suggestion():
     messages = {f.code: f.message for f in result.findings}
     assert set(messages) == {"KL306", "KL002"}
     assert "names no rule 'shape-mising'; did you mean `shape-missing`?" in messages["KL002"]
+
+
+def test_cuda_header_directive_is_one_directive():
+    head = ("/*\n * Module: K\n *\n * <karpathys_code_comments>\n"
+            " * ** This File's Role in DeepSeek **  karpathy-lint: ignore[KL109]\n * Role.\n *\n"
+            " * ** Function List **\n * main() - Entry\n *\n * ** Technical Deep Dive **\n * Deep.\n"
+            " * </karpathys_code_comments>\n */\nint main() { return 0; }\n")
+    result = lint_source("k.cu", head.encode(), dataclasses.replace(S, select=("KL109", "KL002")))
+    assert [(f.code, f.line) for f in result.findings] == [("KL002", 5)]
+    fixed = fix_source("k.cu", head.encode(), dataclasses.replace(S, select=("KL109", "KL002"))).source.decode()
+    assert " * ** This File's Role in DeepSeek **\n" in fixed
