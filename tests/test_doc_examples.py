@@ -89,3 +89,30 @@ def test_json_output_example(spec, lang, code, tmp_path):
     assert set(real["fix"]["edits"][0]) == set(documented["fix"]["edits"][0])
     assert (real["code"], real["name"]) == (documented["code"], documented["name"])
     assert real["message"] == documented["message"]
+
+
+def _rule_doc_blocks():
+    import textwrap
+
+    from karpathy_lint.registry import all_rules
+
+    for rule in all_rules():
+        for section in ("Example", "Use instead"):
+            m = re.search(rf"## {section}\n(.*?)(?=\n\s*## |\Z)", rule.__doc__ or "", re.S)
+            for lang, code in re.findall(r"```(\w*)\n(.*?)```", m.group(1), re.S) if m else ():
+                if lang in ("python", "cuda"):  # the others are fragments of a header, not files
+                    yield pytest.param(rule, section, lang, textwrap.dedent(code), id=f"{rule.code}-{section}")
+
+
+@pytest.mark.parametrize("rule,section,lang,code", list(_rule_doc_blocks()))
+def test_rule_doc_examples(rule, section, lang, code):
+    """docs/rules.md (generated from the rules' docstrings): each Example shows the rule's finding, each
+    Use instead shows none."""
+    name = "example.py" if lang == "python" else "example.cu"
+    base = Settings(project="DeepSeek", project_from="config")
+    if section == "Example":
+        found = lint_source(name, code.encode(), base).findings  # every rule on, as a user runs it
+        assert rule.code in {f.code for f in found}
+    else:
+        found = lint_source(name, code.encode(), dataclasses.replace(base, select=(rule.code,))).findings
+        assert found == [], [(f.code, f.message) for f in found]
