@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -44,7 +45,7 @@ class DefaultGroup(click.Group):
             formatter.write_dl(records)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     for line in message.splitlines() or [""]:  # a config with several bad entries: one line each
         click.echo(f"karpathy-lint: error: {line}", err=True)
     sys.exit(ExitCode.ERROR)
@@ -80,9 +81,8 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 def _validate_selectors(values: tuple[str, ...], flag: str) -> None:
     if not values:
         return  # no registry import on the common path
-    from karpathy_lint.registry import resolve_selector
-
     from karpathy_lint.config import rule_suggestion
+    from karpathy_lint.registry import resolve_selector
 
     unknown = [v for v in values if resolve_selector(v) is None]
     if unknown:

@@ -90,9 +90,9 @@ def _compute(model: SourceModel) -> Parity:
     out.stale = stale
     out.missing = sorted(missing, key=lambda d: d.start)
     for entry in listed:
-        defs = by_name.get(entry_key(entry.name))
-        if defs and not entry.malformed and not _params_match(entry, defs):
-            out.params.append((entry, defs[0]))
+        found = by_name.get(entry_key(entry.name))
+        if found and not entry.malformed and not _params_match(entry, found):
+            out.params.append((entry, found[0]))
     return out
 
 
@@ -152,7 +152,7 @@ def _entry_before(model: SourceModel, d: Definition) -> ListEntry | None:
     """The entry of the last listed definition that comes before `d` in the file (source order)."""
     header = model.header
     assert header is not None
-    by_key = {}
+    by_key: dict[str, ListEntry] = {}
     for e in header.entries:
         if e.name and not (e.malformed and not e.name):
             by_key.setdefault(entry_key(e.name), e)

@@ -7,9 +7,9 @@ import sys
 from dataclasses import dataclass, field
 
 from karpathy_lint.batch import lint_files
-from karpathy_lint.config import ConfigResolver
+from karpathy_lint.config import ConfigResolver, settings_as_toml
 from karpathy_lint.discovery import discover, is_excluded
-from karpathy_lint.engine import FileResult, lint_source
+from karpathy_lint.engine import FileResult, enabled_rules, lint_source
 from karpathy_lint.exit_codes import ExitCode
 from karpathy_lint.report import FORMATS, Run, render
 
@@ -214,24 +214,18 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
     return lint_source(name, source, settings)
 
 
-def _show_files(options: CheckOptions, resolver) -> int:
+def _show_files(options: CheckOptions, resolver) -> ExitCode:
     """`--show-files`: the files a check of the same paths would read, one per line (ruff's flag)."""
-    from karpathy_lint.discovery import discover
-
     found = discover(options.paths, resolver, options.force_exclude)
     for path in found.files:
         sys.stdout.write(path + "\n")
     for path, message in found.errors:
         sys.stderr.write(f"karpathy-lint: error: {path}: {message}\n")
-    return 2 if found.errors else 0
+    return ExitCode.ERROR if found.errors else ExitCode.CLEAN
 
 
-def _show_settings(options: CheckOptions, resolver) -> int:
+def _show_settings(options: CheckOptions, resolver) -> ExitCode:
     """`--show-settings PATH`: TOML that can be pasted back, plus whether PATH is excluded and the rules that apply."""
-    from karpathy_lint.config import settings_as_toml
-    from karpathy_lint.discovery import is_excluded
-    from karpathy_lint.engine import enabled_rules
-
     target = options.paths[0]
     probe = target if not os.path.isdir(target) else os.path.join(target, "x.py")
     settings = resolver.for_path(probe)
@@ -246,4 +240,4 @@ def _show_settings(options: CheckOptions, resolver) -> int:
     elif not settings.project:
         print("# project: not known (KL109 accepts any title; the scaffold writes the repository folder's name)")
     sys.stdout.write(settings_as_toml(settings))
-    return 0
+    return ExitCode.CLEAN

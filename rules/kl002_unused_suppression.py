@@ -46,14 +46,18 @@ class UnusedSuppression(Rule):
     ]
     INVALID = [
         Invalid("x = 1  # karpathy-lint: ignore[KL306]\n", line=1, expected_fix="x = 1\n",
-                settings={"select": ("KL306", "KL002")}),
+                settings={"select": ("KL306", "KL002")}, column=10,
+                message="`ignore` directive hides no finding of KL306: remove it"),
         Invalid("# karpathy-lint: file-ignore[shape-missing]\nx = 1\n", line=1, expected_fix="x = 1\n",
-                settings={"select": ("KL306", "KL002")}),
+                settings={"select": ("KL306", "KL002")}, column=3,
+                message="`file-ignore` directive hides no finding of shape-missing: remove it"),
         Invalid("int x = 1;  // karpathy-lint: ignore[KL305]\n", line=1, language="cuda",
-                expected_fix="int x = 1;\n", settings={"select": ("KL305", "KL002")}),
+                expected_fix="int x = 1;\n", settings={"select": ("KL305", "KL002")}, column=16,
+                message="`ignore` directive hides no finding of KL305: remove it"),
         # a name that is no rule (a typo) hides nothing whatever the selection
         Invalid("x = 1  # karpathy-lint: ignore[shape-mising]\n", line=1, expected_fix="x = 1\n",
-                settings={"select": ("KL002",)}),
+                settings={"select": ("KL002",)}, column=10,
+                message="`ignore` directive names no rule 'shape-mising'; did you mean `shape-missing`?"),
     ]
 
     def check(self, model, settings):

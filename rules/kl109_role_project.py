@@ -1,6 +1,7 @@
 from karpathy_lint.model import Edit, Fix
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class RoleProject(Rule):
@@ -39,7 +40,16 @@ class RoleProject(Rule):
     STATED = {"project": "DeepSeek", "project_from": "config"}
     VALID = [Valid(header(), settings=STATED), Valid(header(project="MyLab"), settings={"project": "MyLab"}),
              Valid(header(project="anything at all"))]
-    INVALID = [Invalid(header(project="nanoGPT"), line=5, expected_fix=header(), settings=STATED)]
+    INVALID = [Invalid(header(project="nanoGPT"), line=5, expected_fix=header(), settings=STATED,
+                       column=24,
+                       message='Role title names `nanoGPT`; this project is `DeepSeek` (setting `project`)'),
+        Invalid(cuda_header(project="nanoGPT") + CU_F, language="cuda", settings=STATED,
+                line=5, column=27,
+                message='Role title names `nanoGPT`; this project is `DeepSeek` (setting `project`)'),
+        Invalid(header(project="nanoGPT"), line=5, settings={"project": "tinygpt", "project_from": "pyproject"},
+                column=24, message="Role title names `nanoGPT`; this project is `tinygpt` ([project].name in "
+                                   "pyproject.toml; set `project` to choose)"),
+    ]
 
     def check(self, model, settings):
         h = model.header

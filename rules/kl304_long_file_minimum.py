@@ -1,5 +1,6 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._plain import marker, plain_note
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
+
+from ._plain import marker, plain_note
 
 
 class LongFileMinimum(Rule):
@@ -24,10 +25,21 @@ class LongFileMinimum(Rule):
     name = "long-file-minimum"
     summary = "Long file with too few inline comments"
     languages = ("python", "cuda")
+    options = (
+        Option("long-file-lines", "count", 150, "lines of code from which a file counts as long"),
+        Option("long-file-min-comments", "count", 15, "fewest marker comments a long file may hold"),
+    )
 
     VALID = [Valid("# Karpathy: a\nx = 1\ny = 2\n", settings={"long_file_lines": 2, "long_file_min_comments": 1})]
     INVALID = [Invalid("# Karpathy: a\nx = 1\ny = 2\n", line=2,
-                       settings={"long_file_lines": 2, "long_file_min_comments": 2})]
+                       settings={"long_file_lines": 2, "long_file_min_comments": 2},
+                       column=1,
+                       message='2 lines of code hold 1 `# Karpathy:` comments: a file of 2+ lines needs at least 2'),
+        Invalid("// Karpathy: a\nint x = 1;\nint y = 2;\n", settings={"long_file_lines": 2, "long_file_min_comments": 2},
+                language="cuda",
+                line=2, column=1,
+                message='2 lines of code hold 1 `// Karpathy:` comments: a file of 2+ lines needs at least 2'),
+    ]
 
     def check(self, model, settings):
         if len(model.notes) < model.code_lines // settings.lines_per_comment:

@@ -1,6 +1,9 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._plain import marker, plain_shape_comment
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 from karpathy_lint.shapes.format import problems, shapes
+
+from ._plain import marker, plain_shape_comment
+
+NO_SHAPE = "but no comment states a shape: add `# Karpathy: name shape [dim, ...]`"
 
 
 class ShapeMissing(Rule):
@@ -39,6 +42,11 @@ class ShapeMissing(Rule):
     name = "shape-missing"
     summary = "Tensor function states no shape"
     languages = ("python",)
+    options = (
+        Option("require-shape-comments", "bool", True, "false turns this rule off"),
+        Option("shape-exempt-wrappers", "bool", True,
+               "a one-statement function around a single tensor call needs no shape comment"),
+    )
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),
@@ -50,10 +58,14 @@ class ShapeMissing(Rule):
         Valid("def flat(x):\n    return x.view(-1)\n"),
     ]
     INVALID = [
-        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=2),
-        Invalid("def f(x):\n    # Karpathy: flatten it\n    y = x.view(-1)\n    return y * 2\n", line=3),
-        Invalid("def flat(x):\n    return x.view(-1)\n", line=2, settings={"shape_exempt_wrappers": False}),
-        Invalid("def load(path, w):\n    sd = torch.load(path)\n    return sd['x'] @ w\n", line=3),
+        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=2, column=5,
+                message=f"`f` does tensor work (`torch.softmax(...)` on line 2) {NO_SHAPE}"),
+        Invalid("def f(x):\n    # Karpathy: flatten it\n    y = x.view(-1)\n    return y * 2\n", line=3, column=5,
+                message=f"`f` does tensor work (`x.view(...)` on line 3) {NO_SHAPE}"),
+        Invalid("def flat(x):\n    return x.view(-1)\n", line=2, settings={"shape_exempt_wrappers": False},
+                column=5, message=f"`flat` does tensor work (`x.view(...)` on line 2) {NO_SHAPE}"),
+        Invalid("def load(path, w):\n    sd = torch.load(path)\n    return sd['x'] @ w\n", line=3, column=5,
+                message=f"`load` does tensor work (the `@` operator on line 3) {NO_SHAPE}"),
     ]
 
     def check(self, model, settings):

@@ -43,11 +43,21 @@ class ShapeMalformed(Rule):
     ]
     INVALID = [
         Invalid("# Karpathy: x shape (batch, seq)\nx = 1\n", line=1,
-                expected_fix="# Karpathy: x shape [batch, seq]\nx = 1\n"),
+                expected_fix="# Karpathy: x shape [batch, seq]\nx = 1\n",
+                column=1,
+                message="shape written as 'x shape (batch, seq)': write `name shape [dim, dim]`"),
         Invalid("# Karpathy: att shape (B, H, T, T), one row per query\natt = 1\n", line=1,
-                expected_fix="# Karpathy: att shape [B, H, T, T], one row per query\natt = 1\n"),
-        Invalid("# Karpathy: x shape [batch, seq**2 % 3]\nx = 1\n", line=1),
-        Invalid("# Karpathy: shape: [batch, seq]\nx = 1\n", line=1),
+                expected_fix="# Karpathy: att shape [B, H, T, T], one row per query\natt = 1\n",
+                column=1, message="shape written as 'att shape (B, H, T, T)': write `name shape [dim, dim]`"),
+        Invalid("# Karpathy: x shape [batch, seq**2 % 3]\nx = 1\n", line=1,
+                column=1,
+                message="shape of `x` has dims 'seq**2 % 3': write integers, identifiers, arithmetic on them, or `...`"),
+        Invalid("# Karpathy: shape: [batch, seq]\nx = 1\n", line=1,
+                column=1,
+                message="shape written as 'shape: [batch, seq]': write `name shape [dim, dim]`"),
+        Invalid("// Karpathy: x shape (batch, dim)\nint x;\n", language="cuda",
+                line=1, column=1, expected_fix="// Karpathy: x shape [batch, dim]\nint x;\n",
+                message="shape written as 'x shape (batch, dim)': write `name shape [dim, dim]`"),
     ]
 
     def check(self, model, settings):

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
-import tomllib
 
 import pytest
 from click.testing import CliRunner
 
 from karpathy_lint.cli import main
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the tomli backport is a dependency there
+    import tomli as tomllib  # type: ignore[no-redef]
 
 FINDINGS = "def f(x):\n    return x\n"  # no header: KL101
 

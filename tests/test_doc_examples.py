@@ -10,7 +10,6 @@ A fenced block preceded by `<!-- example: ... -->` is checked:
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ from click.testing import CliRunner
 from karpathy_lint.cli import main
 from karpathy_lint.config import _KEYS, Settings, settings_from_file
 from karpathy_lint.engine import lint_source
+from karpathy_lint.registry import all_options
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -50,9 +50,9 @@ def _parse(spec: str) -> tuple[Settings, set[str]]:
     select = tuple(fields.pop("select").split(","))
     changes = {}
     for key, value in fields.items():  # any other word is a config key, as written in the docs
-        name, kind = _KEYS[key]
-        changes[name] = int(value) if kind in ("count", "positive") else value
-    settings = dataclasses.replace(Settings(project="DeepSeek", project_from="config"), select=select, **changes)
+        option = all_options()[key][0]
+        changes[option.field] = int(value) if option.kind in ("count", "positive") else value
+    settings = Settings(project="DeepSeek", project_from="config").updated(select=select, **changes)
     return settings, set() if expected == "none" else set(expected.split(","))
 
 
@@ -73,7 +73,7 @@ def test_config_example(spec, lang, code, tmp_path):
     path.write_text(code)
     settings_from_file(path)  # raises on any unknown key or bad value
     documented = set(re.findall(r"^([a-z-]+) =", code, re.M)) - {"extend"}
-    assert documented == set(_KEYS), set(_KEYS) ^ documented
+    assert documented == set(_KEYS) | set(all_options()), (set(_KEYS) | set(all_options())) ^ documented
 
 
 @pytest.mark.parametrize("spec,lang,code", [p for p in ALL if p.values[0] == "json-output"])
@@ -114,5 +114,5 @@ def test_rule_doc_examples(rule, section, lang, code):
         found = lint_source(name, code.encode(), base).findings  # every rule on, as a user runs it
         assert rule.code in {f.code for f in found}
     else:
-        found = lint_source(name, code.encode(), dataclasses.replace(base, select=(rule.code,))).findings
+        found = lint_source(name, code.encode(), base.updated(select=(rule.code,))).findings
         assert found == [], [(f.code, f.message) for f in found]

@@ -1,7 +1,6 @@
 """The Function List stays tidy when tools add to it (issue 19, "Things people expect")."""
 from __future__ import annotations
 
-import dataclasses
 
 from karpathy_lint.codemods.scaffold import scaffold_source
 from karpathy_lint.config import Settings
@@ -37,12 +36,12 @@ def test_long_entries_wrap_in_the_continuation_form():
     params = ", ".join(f"parameter_number_{i}" for i in range(6))
     code = f"def f(x):\n    return x\n\ndef long_function_name({params}):\n    return 1\n"
     src = header("f(x) - First") + code
-    fixed = fix_source("m.py", src.encode(), dataclasses.replace(S, function_list_width=80)).source
+    fixed = fix_source("m.py", src.encode(), S.updated(function_list_width=80)).source
     first, cont = entries(fixed)[1:3]
     assert first == f"long_function_name({params}) -"
     assert cont == "    TODO: describe"
     assert lint_source("m.py", fixed, S).findings == []  # the wrapped entry reads back as the same entry
-    wide = fix_source("m.py", src.encode(), dataclasses.replace(S, function_list_width=200)).source
+    wide = fix_source("m.py", src.encode(), S.updated(function_list_width=200)).source
     assert entries(wide)[1] == f"long_function_name({params}) - TODO: describe"
 
 

@@ -1,7 +1,6 @@
 """Messages say what is true; one problem is one finding; fixes where a fix is obvious (issue 19, items 7, 9, 10)."""
 from __future__ import annotations
 
-import dataclasses
 
 from karpathy_lint.codemods.scaffold import scaffold_source
 from karpathy_lint.config import Settings
@@ -12,7 +11,7 @@ S = Settings(project="DeepSeek", project_from="config")
 
 
 def findings(source: str, name: str = "example.py", **settings):
-    result = lint_source(name, source.encode(), dataclasses.replace(S, **settings))
+    result = lint_source(name, source.encode(), S.updated(**settings))
     assert result.error is None, result.error
     return result.findings
 
@@ -64,7 +63,7 @@ def test_kl306_and_kl307_not_both_for_one_malformed_shape():
 
 def test_kl307_fix_writes_brackets():
     src = "def f(q, k):\n    # Karpathy: att shape (B, H, T, T), scores\n    att = q @ k\n    return att\n"
-    fixed, n, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL307",)))
+    fixed, n, _ = fix_source("example.py", src.encode(), S.updated(select=("KL307",)))
     assert n == 1 and b"# Karpathy: att shape [B, H, T, T], scores\n" in fixed
 
 
@@ -77,7 +76,7 @@ def test_kl301_message_is_not_cut_mid_word():
 def test_marker_without_colon_is_malformed():
     src = "x = 1\n#karpathy pre-norm keeps the residual stream clean\n"
     (f,) = findings(src, select=("KL301",))
-    fixed = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL301",))).source
+    fixed = fix_source("example.py", src.encode(), S.updated(select=("KL301",))).source
     assert fixed == b"x = 1\n# Karpathy: pre-norm keeps the residual stream clean\n"
     # prose that mentions the name, spelt and spaced like prose, is not a marker
     assert findings("x = 1\n# Karpathy style comments explain shapes\n", select=("KL301",)) == []

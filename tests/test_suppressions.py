@@ -1,7 +1,6 @@
 """Suppressions do what the README says; unused ones are reported (issue 19, item 4)."""
 from __future__ import annotations
 
-import dataclasses
 
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
@@ -12,7 +11,7 @@ S = Settings(project="DeepSeek", project_from="config")
 
 
 def codes(source: str, **settings) -> list[str]:
-    result = lint_source("example.py", source.encode(), dataclasses.replace(S, **settings))
+    result = lint_source("example.py", source.encode(), S.updated(**settings))
     assert result.error is None, result.error
     return [f.code for f in result.findings]
 
@@ -28,10 +27,10 @@ def test_readme_example_line_directive_silences_kl306():
 def test_unused_directive_is_reported_with_a_safe_fix():
     src = "def f(x):\n    y = x + 1  # karpathy-lint: ignore[KL306]\n    return y\n"
     assert codes(src, select=("KL306", "KL002")) == ["KL002"]
-    fixed, n, _ = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL306", "KL002")))
+    fixed, n, _ = fix_source("example.py", src.encode(), S.updated(select=("KL306", "KL002")))
     assert fixed.decode() == "def f(x):\n    y = x + 1\n    return y\n" and n == 1
     own_line = "# karpathy-lint: file-ignore[shape-missing]\nx = 1\n"
-    fixed = fix_source("example.py", own_line.encode(), dataclasses.replace(S, select=("KL306", "KL002"))).source
+    fixed = fix_source("example.py", own_line.encode(), S.updated(select=("KL306", "KL002"))).source
     assert fixed.decode() == "x = 1\n"
 
 
@@ -39,7 +38,7 @@ def test_partly_used_directive_loses_only_the_unused_code():
     src = FUNC.format(directive="  # karpathy-lint: ignore[KL306, KL305]")
     assert codes(src, select=("KL305", "KL306", "KL002"), function_min_statements=9) == ["KL002"]
     fixed = fix_source("example.py", src.encode(),
-                       dataclasses.replace(S, select=("KL305", "KL306", "KL002"), function_min_statements=9)).source
+                       S.updated(select=("KL305", "KL306", "KL002"), function_min_statements=9)).source
     assert fixed.decode() == FUNC.format(directive="  # karpathy-lint: ignore[KL306]")
 
 
@@ -57,7 +56,7 @@ def test_header_finding_suppressed_without_breaking_the_header():
     assert codes(src, select=("KL1", "KL2", "KL002")) == []
     # the directive is not part of the entry: a param change is still found and fixed around it
     src = header(entries="f(x) - Return y  karpathy-lint: ignore[KL501]") + "def f(x, z):\n    return x\n"
-    fixed = fix_source("example.py", src.encode(), dataclasses.replace(S, select=("KL203",))).source
+    fixed = fix_source("example.py", src.encode(), S.updated(select=("KL203",))).source
     assert "f(x, z) - Return y  karpathy-lint: ignore[KL501]" in fixed.decode()
 
 
@@ -68,7 +67,7 @@ def test_directive_on_the_def_line_still_covers_the_function():
 
 def test_misspelt_rule_in_a_directive_is_reported_with_a_suggestion():
     result = lint_source("example.py", FUNC.format(directive="  # karpathy-lint: ignore[shape-mising]").encode(),
-                         dataclasses.replace(S, select=("KL306", "KL002")))
+                         S.updated(select=("KL306", "KL002")))
     messages = {f.code: f.message for f in result.findings}
     assert set(messages) == {"KL306", "KL002"}
     assert "names no rule 'shape-mising'; did you mean `shape-missing`?" in messages["KL002"]
@@ -79,7 +78,7 @@ def test_cuda_header_directive_is_one_directive():
             " * ** This File's Role in DeepSeek **  karpathy-lint: ignore[KL109]\n * Role.\n *\n"
             " * ** Function List **\n * main() - Entry\n *\n * ** Technical Deep Dive **\n * Deep.\n"
             " * </karpathys_code_comments>\n */\nint main() { return 0; }\n")
-    result = lint_source("k.cu", head.encode(), dataclasses.replace(S, select=("KL109", "KL002")))
+    result = lint_source("k.cu", head.encode(), S.updated(select=("KL109", "KL002")))
     assert [(f.code, f.line) for f in result.findings] == [("KL002", 5)]
-    fixed = fix_source("k.cu", head.encode(), dataclasses.replace(S, select=("KL109", "KL002"))).source.decode()
+    fixed = fix_source("k.cu", head.encode(), S.updated(select=("KL109", "KL002"))).source.decode()
     assert " * ** This File's Role in DeepSeek **\n" in fixed
