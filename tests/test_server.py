@@ -18,7 +18,7 @@ from pytest_lsp import ClientServerConfig, client_capabilities  # noqa: E402
 
 from lsp_client import PROFILES, SERVER, EditorClient, column_of, make_client  # noqa: E402
 
-pytestmark = [pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning"), pytest.mark.asyncio]
+pytestmark = [pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")]
 
 DATA = Path(__file__).parent / "data"
 PY = (DATA / "clean_router.py").read_text()
@@ -52,14 +52,29 @@ async def client(lsp_client: EditorClient, request, tmp_path: Path):
     lsp_client.profile = request.param
     lsp_client.root = tmp_path
     yield
-    if lsp_client.capabilities is None:  # a skipped test: start, so that the server can be told to exit
-        await lsp_client.start(caps(request.param))
-    if lsp_client.exit_code is None:
+    if lsp_client.exit_code is None and lsp_client.capabilities is not None:
+        await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER, client_factory=make_client))
+async def one_client(lsp_client: EditorClient, tmp_path: Path):
+    """A client whose capabilities the test picks."""
+    lsp_client.root = tmp_path
+    yield
+    if lsp_client.exit_code is None and lsp_client.capabilities is not None:
         await lsp_client.shutdown_session()
 
 
 async def start(client: EditorClient, profile: str | None = None, **kw):
     return await client.start(caps(profile or client.profile), **kw)
+
+
+def config_changed(client: EditorClient, path: Path) -> None:
+    """What the editor does when a config file changes: notify the server if it asked to be told
+    (dynamic registration); otherwise nothing, and the server notices by modification time."""
+    if any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in client.registrations):
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+            uri=uri(path), type=types.FileChangeType.Changed)]))
 
 
 def codes_by_line(diags) -> dict[int, set[str]]:
@@ -84,6 +99,7 @@ async def code_actions(client: EditorClient, u: str, diags, only=None):
 # -- the main path: diagnostics, quick fix, fix-all, hover, shutdown ---------------------------------------
 
 
+@pytest.mark.asyncio
 async def test_diagnostics_fix_and_fix_all(client: EditorClient):
     root = client.root
     path = root / "router.py"
@@ -145,13 +161,13 @@ async def test_diagnostics_fix_and_fix_all(client: EditorClient):
     assert client.exit_code == 0
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("profile", ["vscode", "neovim", "utf32"])
 @pytest.mark.parametrize("suffix", [".py", ".cu"])
-async def test_positions_with_emoji_and_cjk(client: EditorClient, profile: str, suffix: str):
+async def test_positions_with_emoji_and_cjk(one_client: EditorClient, profile: str, suffix: str):
     """Emoji (two UTF-16 units, four UTF-8 bytes) and CJK (one unit, three bytes) before a finding, in
     both languages and all three encodings; the quick fix lands on the right characters."""
-    if client.profile != "vscode":
-        pytest.skip("one client process per combination is enough")
+    client = one_client
     root = client.root
     if suffix == ".py":
         text, line = SEEDED, EMOJI_LINE
@@ -182,6 +198,7 @@ async def test_positions_with_emoji_and_cjk(client: EditorClient, profile: str, 
 # -- code actions: suppress, filtering by source and version -------------------------------------------
 
 
+@pytest.mark.asyncio
 async def test_suppress_on_this_line_and_foreign_diagnostics(client: EditorClient):
     root = client.root
     path = root / "router.py"
@@ -218,6 +235,7 @@ async def test_suppress_on_this_line_and_foreign_diagnostics(client: EditorClien
     assert "KL203" not in {d.code for d in await client.diagnostics_for(u, version=version)}
 
 
+@pytest.mark.asyncio
 async def test_unsafe_fix_is_labelled_and_never_preferred(client: EditorClient):
     root = client.root
     text = PY.replace("main() - A tiny demo", "gone(y) - Nothing\nmain() - A tiny demo")
@@ -240,6 +258,7 @@ async def test_unsafe_fix_is_labelled_and_never_preferred(client: EditorClient):
 # -- config ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.asyncio
 async def test_config_change_is_picked_up(client: EditorClient):
     """VS Code watches files for the server (dynamic registration); Neovim cannot, so the server polls."""
     root = client.root
@@ -253,9 +272,7 @@ async def test_config_change_is_picked_up(client: EditorClient):
     client.open(u, SEEDED)
     assert "KL301" in {d.code for d in await client.diagnostics_for(u, version=1)}
     (root / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.karpathy-lint]\nignore = ["KL301"]\n')
-    if watched:
-        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
-            uri=uri(root / "pyproject.toml"), type=types.FileChangeType.Changed)]))
+    config_changed(client, root / "pyproject.toml")
     for _ in range(20):
         diags = await client.next_diagnostics(u)
         if "KL301" not in {d.code for d in diags}:
@@ -263,6 +280,7 @@ async def test_config_change_is_picked_up(client: EditorClient):
     assert "KL301" not in {d.code for d in diags} and "KL202" in {d.code for d in diags}
 
 
+@pytest.mark.asyncio
 async def test_bad_key_is_a_diagnostic_on_that_key(client: EditorClient):
     root = client.root
     path = root / "router.py"
@@ -276,8 +294,7 @@ async def test_bad_key_is_a_diagnostic_on_that_key(client: EditorClient):
     assert "KL202" not in {d.code for d in await client.diagnostics_for(u, version=1)}
     # the config breaks mid-session: the key is underlined, the document is still linted (defaults)
     pyproject.write_text(good + "select-all = true\n")
-    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
-        uri=uri(pyproject), type=types.FileChangeType.Changed)]))
+    config_changed(client, pyproject)
     config_diags = await client.diagnostics_for(uri(pyproject), timeout=20)
     (bad,) = config_diags
     assert bad.range.start.line == 5 and bad.range.start.character == 0 and bad.range.end.character == len("select-all")
@@ -286,11 +303,11 @@ async def test_bad_key_is_a_diagnostic_on_that_key(client: EditorClient):
     assert any("select-all" in m.message for m in client.log_messages)
     # repaired: the config diagnostic is cleared and the settings apply again
     pyproject.write_text(good)
-    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
-        uri=uri(pyproject), type=types.FileChangeType.Changed)]))
+    config_changed(client, pyproject)
     assert await client.next_diagnostics(uri(pyproject)) == []
 
 
+@pytest.mark.asyncio
 async def test_editor_settings_through_workspace_configuration(client: EditorClient):
     root = client.root
     path = root / "router.py"
@@ -311,6 +328,7 @@ async def test_editor_settings_through_workspace_configuration(client: EditorCli
     assert {d.code for d in diags} == {"KL301"}
 
 
+@pytest.mark.asyncio
 async def test_folders_excludes_and_no_workspace(client: EditorClient):
     """Each workspace folder has its own config; an excluded file gets nothing; a folder added later
     counts; a file outside every folder uses its own folder's config, not the server's directory."""
@@ -339,6 +357,7 @@ async def test_folders_excludes_and_no_workspace(client: EditorClient):
 # -- debounce and versions ---------------------------------------------------------------------------------
 
 
+@pytest.mark.asyncio
 async def test_rapid_edits_publish_only_current_versions(client: EditorClient):
     root = client.root
     path = root / "router.py"
@@ -361,6 +380,7 @@ async def test_rapid_edits_publish_only_current_versions(client: EditorClient):
 # -- robustness --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.asyncio
 async def test_robustness(client: EditorClient):
     root = client.root
     path = root / "router.py"
@@ -392,6 +412,7 @@ async def test_robustness(client: EditorClient):
     assert client.exit_code == 0
 
 
+@pytest.mark.asyncio
 async def test_scaffold_command_through_apply_edit(client: EditorClient):
     root = client.root
     body = PY[PY.index("from dataclasses"):]

@@ -69,6 +69,7 @@ class KarpathyServer(LanguageServer):
         self.logged: set[str] = set()
         self._stamps: dict[str, tuple] = {}
         self._poller: asyncio.Task | None = None
+        self.init_settings = self.config.global_settings  # from the initialization options
         self.shut_down = False  # `shutdown` came before `exit`: the exit code is 0, else 1
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -188,8 +189,13 @@ class KarpathyServer(LanguageServer):
             self.log(f"workspace/configuration failed: {exc}", types.MessageType.Warning)
             return
         warn = self._settings_warning
-        self.config.global_settings = editor_settings(values[0] if values else None, warn)
-        for folder, value in zip(folders, list(values)[1:]):
+        values = list(values or [])
+        # a client with nothing under the section answers null: the initialization options stay in force
+        if values and values[0] is not None:
+            self.config.global_settings = editor_settings(values[0], warn)
+        else:
+            self.config.global_settings = self.init_settings
+        for folder, value in zip(folders, values[1:]):
             self.config.folders[folder] = editor_settings(value, warn) if value is not None else self.config.global_settings
 
     def _settings_warning(self, message: str) -> None:
@@ -218,7 +224,7 @@ def initialize(ls: KarpathyServer, params: types.InitializeParams) -> None:
     debounce = options.get("debounceMs", DEFAULT_DEBOUNCE_MS)
     if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
         ls.scheduler.delay = debounce / 1000
-    ls.config.global_settings = editor_settings(options, ls._settings_warning)
+    ls.config.global_settings = ls.init_settings = editor_settings(options, ls._settings_warning)
     folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
     if not params.workspace_folders and (params.root_uri or params.root_path):
         folders = [uri_to_path(params.root_uri) if params.root_uri else params.root_path]
