@@ -384,7 +384,12 @@ def main() -> int:
     stats = {name: summarize(v) for name, v in samples.items()}
     text = render(args, stats, versions, skipped, floors, fixit_row, cuda_row, scale, n_files, mb,
                   load_before, load_after, one_file.relative_to(work))
-    Path(args.output).write_text(text)
+    out = Path(args.output)
+    old = out.read_text() if out.exists() else ""
+    start, end = "<!-- server-bench:start -->", "<!-- server-bench:end -->"
+    if start in old and end in old:  # server_bench.py's section is its own: keep it
+        text = text.rstrip("\n") + "\n\n" + start + old.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    out.write_text(text)
     print(text)
     return 0
 

@@ -104,7 +104,8 @@ async def test_diagnostics_fix_and_fix_all(client: EditorClient):
     root = client.root
     path = root / "router.py"
     path.write_text(SEEDED)
-    await start(client, folders=[str(root)])
+    result = await start(client, folders=[str(root)])
+    assert result.capabilities.diagnostic_provider is None  # push only: a client never gets both
     u = uri(path)
     client.open(u, SEEDED)
     diags = await client.diagnostics_for(u, version=1)
@@ -193,6 +194,45 @@ async def test_positions_with_emoji_and_cjk(one_client: EditorClient, profile: s
     fixed_line = client.texts[u].splitlines()[line_index(text, line)]
     assert fixed_line.startswith(line[: line.index(marker)]) and "Karpathy: " in fixed_line
     assert "😀 中文 ok" in fixed_line
+
+
+@pytest.mark.asyncio
+async def test_incremental_edits_stay_in_sync_with_odd_line_breaks(client: EditorClient):
+    """CRLF line endings, a form feed and a U+2028 in a comment (which `str.splitlines` would split on,
+    LSP does not): after incremental edits the server's findings and its fix-all are those of the
+    command line on the editor's text."""
+    root = client.root
+    text = SEEDED.replace("def main():", "\x0c\ndef main():").replace(
+        "# Karpathy: one column per expert", "# Karpathy: one column per expert\u2028 (U+2028 here)")
+    text = text.replace("\n", "\r\n")
+    path = root / "odd.py"
+    await start(client, folders=[str(root)])
+    u = uri(path)
+    client.open(u, text)
+    await client.diagnostics_for(u, version=1)
+    # the user types below the U+2028 line and fixes the marker on the emoji line, as incremental edits
+    lines = text.split("\r\n")
+    at = next(i for i, s in enumerate(lines) if "\u2028" in s) + 1
+    typed = types.TextEdit(range=types.Range(start=types.Position(line=at, character=0),
+                                             end=types.Position(line=at, character=0)), new_text="        # Karpathy: typed\r\n")
+    emoji = lines.index(EMOJI_LINE)
+    col = column_of(EMOJI_LINE, "karpathy:", client.negotiated)
+    fix = types.TextEdit(range=types.Range(start=types.Position(line=emoji, character=col),
+                                           end=types.Position(line=emoji, character=col + 1)), new_text="K")
+    client.edit(u, [typed])
+    version = client.edit(u, [fix])
+    diags = await client.diagnostics_for(u, version=version)
+    path.write_bytes(client.texts[u].encode())
+    proc = cli("--no-cache", "--format", "json", str(path), cwd=root)
+    import json
+
+    expected = sorted((f["code"], f["line"] - 1) for f in json.loads(proc.stdout))
+    assert sorted((d.code, d.range.start.line) for d in diags) == expected
+    assert "KL301" not in {c for c, _ in expected} and "KL202" in {c for c, _ in expected}
+    (fix_all,) = await code_actions(client, u, [], only=["source.fixAll.karpathy-lint"])
+    client.apply_workspace_edit(u, fix_all.edit)
+    cli("--no-cache", "--fix", str(path), cwd=root)
+    assert client.texts[u].encode() == path.read_bytes()
 
 
 # -- code actions: suppress, filtering by source and version -------------------------------------------

@@ -25,7 +25,7 @@ from karpathy_lint.server.positions import UTF16, TextIndex
 from karpathy_lint.server.workspace_config import SECTION, WorkspaceConfig, editor_settings, locate_error
 
 SCAFFOLD_COMMAND = "karpathy-lint.scaffold"
-DEFAULT_DEBOUNCE_MS = 25  # coalesces a burst of keystrokes; results for older versions are dropped anyway
+DEFAULT_DEBOUNCE_MS = 15  # coalesces a burst of keystrokes; results for older versions are dropped anyway
 POLL_SECONDS = 1.0  # config files' modification times, for clients that cannot watch files for us
 WATCH_ID = "karpathy-lint/watch-config"
 
