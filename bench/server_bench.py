@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import statistics
 import subprocess
@@ -31,6 +30,13 @@ from pytest_lsp import client_capabilities
 
 ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- server-bench:start -->", "<!-- server-bench:end -->"
+
+
+def loadavg() -> list[str]:
+    try:
+        return Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        return []
 
 
 def cli_once(path: Path, cwd: Path) -> float:
@@ -117,9 +123,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(args.file).name
         shutil.copy(ROOT / args.file, path)
-        load_before = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
+        load_before = loadavg()
         server_times, cli_times, n_lines, findings = asyncio.run(run(path, args.rounds))
-        load_after = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else []
+        load_after = loadavg()
     srv, cli = statistics.median(server_times), statistics.median(cli_times)
     ratio = srv / cli
     from karpathy_lint.server.app import DEFAULT_DEBOUNCE_MS
@@ -128,17 +134,17 @@ def main() -> int:
         START,
         "## Editor latency: `karpathy-lint server` vs one CLI run (issue 16)",
         "",
-        f"Written by `bench/server_bench.py` on {time.strftime('%Y-%m-%d %H:%M')}; {args.rounds} interleaved rounds "
-        f"on `{args.file}` ({n_lines} lines, {findings} findings). Load average before: {' '.join(load_before)}; "
-        f"after: {' '.join(load_after)}.",
+        (f"Written by `bench/server_bench.py` on {time.strftime('%Y-%m-%d %H:%M')}; {args.rounds} interleaved rounds "
+         f"on `{args.file}` ({n_lines} lines, {findings} findings). Load average before: {' '.join(load_before)}; "
+         f"after: {' '.join(load_after)}."),
         "",
         "| measure | median ms | min-max ms |",
         "|---|---|---|",
-        f"| server: incremental `didChange` -> `publishDiagnostics` of that version "
-        f"(debounce {DEFAULT_DEBOUNCE_MS} ms included) | {srv * 1000:.1f} | "
-        f"{min(server_times) * 1000:.1f}-{max(server_times) * 1000:.1f} |",
-        f"| CLI: `karpathy-lint --no-cache FILE`, a fresh process | {cli * 1000:.1f} | "
-        f"{min(cli_times) * 1000:.1f}-{max(cli_times) * 1000:.1f} |",
+        (f"| server: incremental `didChange` -> `publishDiagnostics` of that version "
+         f"(debounce {DEFAULT_DEBOUNCE_MS} ms included) | {srv * 1000:.1f} | "
+         f"{min(server_times) * 1000:.1f}-{max(server_times) * 1000:.1f} |"),
+        (f"| CLI: `karpathy-lint --no-cache FILE`, a fresh process | {cli * 1000:.1f} | "
+         f"{min(cli_times) * 1000:.1f}-{max(cli_times) * 1000:.1f} |"),
         "",
         f"Server ÷ CLI: **{ratio:.2f}** (target ≤ 0.33: {'holds' if ratio <= 1 / 3 else 'does NOT hold'}).",
         END,

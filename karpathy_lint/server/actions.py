@@ -12,7 +12,13 @@ from lsprotocol import types
 
 from karpathy_lint.engine import lint_source
 from karpathy_lint.model import Finding
-from karpathy_lint.server.diagnostics import SOURCE, finding_range, matching_findings, overlaps, to_diagnostic
+from karpathy_lint.server.diagnostics import (
+    SOURCE,
+    finding_range,
+    matching_findings,
+    overlaps,
+    to_diagnostic,
+)
 from karpathy_lint.server.edits import diff_edits, fix_edits, workspace_edit
 from karpathy_lint.server.positions import TextIndex
 from karpathy_lint.suppressions import DIRECTIVE
@@ -77,6 +83,7 @@ def _preferred_support(capabilities) -> bool:
 
 
 def _quick_fix(snap: Snapshot, f: Finding, d: types.Diagnostic, preferred: bool, capabilities) -> types.CodeAction:
+    assert f.fix is not None
     safe = f.fix.applicability == "safe"
     what = f.fix.message or f"fix {f.name}"
     title = f"{SOURCE}: {what} ({f.code})" + ("" if safe else " [unsafe fix: check the result]")
@@ -89,11 +96,11 @@ def fix_all(snap: Snapshot, capabilities) -> types.CodeAction | None:
     """Every safe fix at once, as `--fix` applies them (re-linting between rounds)."""
     from karpathy_lint.fixer import fix_source
 
-    new, count = fix_source(snap.path, snap.index.body, snap.settings, unsafe=False)
-    if not count or new == snap.index.body:
+    fixed = fix_source(snap.path, snap.index.body, snap.settings, unsafe=False)
+    if not fixed.applied or fixed.source == snap.index.body:
         return None
-    edits = diff_edits(snap.index, new)
-    return types.CodeAction(title=f"{SOURCE}: fix all safe fixes ({count})", kind=FIX_ALL,
+    edits = diff_edits(snap.index, fixed.source)
+    return types.CodeAction(title=f"{SOURCE}: fix all safe fixes ({fixed.applied})", kind=FIX_ALL,
                             edit=workspace_edit(snap.uri, snap.version, edits, capabilities))
 
 
@@ -117,10 +124,14 @@ def _line_bounds(body: bytes, line: int) -> tuple[int, int]:
 def suppress_edit(path: str, body: bytes, settings, f: Finding) -> tuple[int, int, str] | None:
     """The edit that writes the documented directive for `f` on its line: (start, end, new text), or None.
 
-    The directive goes into an existing `karpathy-lint: ignore[...]` on the line, or is appended as a
-    header-line directive, a `#` comment or a `//` comment: the first that, re-linted, hides the finding
-    without breaking the file (so a line inside a string, where no directive can go, gets no action).
+    The directive goes into an existing `karpathy-lint: ignore[...]` on the line, or is appended as
+    plain text (a header line, or a comment already on the line) or as a comment in the language's
+    line-comment syntax: the first that, re-linted, hides the finding without breaking the file (so a
+    line inside a string, where no directive can go, gets no action).
     """
+    from karpathy_lint.languages import language_for
+
+    spec = language_for(path)
     start, end = _line_bounds(body, f.line)
     line = body[start:end].decode("utf-8", "surrogatepass")
     existing = DIRECTIVE.search(line)
@@ -132,7 +143,9 @@ def suppress_edit(path: str, body: bytes, settings, f: Finding) -> tuple[int, in
     else:
         directive = f"karpathy-lint: ignore[{f.code}]"
         stripped = line.rstrip()
-        candidates += [f"{stripped}  {directive}", f"{stripped}  # {directive}", f"{stripped}  // {directive}"]
+        candidates.append(f"{stripped}  {directive}")
+        if spec is not None:
+            candidates.append(f"{stripped}  {spec.line_comment} {directive}")
     for candidate in candidates:
         new_body = body[:start] + candidate.encode("utf-8", "surrogatepass") + body[end:]
         result = lint_source(path, new_body, settings)

@@ -16,13 +16,19 @@ from pygls.protocol.language_server import lsp_method
 
 from karpathy_lint import __version__
 from karpathy_lint.config import CONFIG_NAMES, ConfigError
-from karpathy_lint.server import actions, hover as hover_mod
+from karpathy_lint.server import actions
+from karpathy_lint.server import hover as hover_mod
 from karpathy_lint.server.diagnostics import SOURCE, DiagnosticStyle
 from karpathy_lint.server.documents import Documents, path_to_uri, uri_to_path
 from karpathy_lint.server.edits import diff_edits, workspace_edit
 from karpathy_lint.server.linting import Outcome, Scheduler, lint_document
 from karpathy_lint.server.positions import UTF16, TextIndex
-from karpathy_lint.server.workspace_config import SECTION, WorkspaceConfig, editor_settings, locate_error
+from karpathy_lint.server.workspace_config import (
+    SECTION,
+    WorkspaceConfig,
+    editor_settings,
+    locate_error,
+)
 
 SCAFFOLD_COMMAND = "karpathy-lint.scaffold"
 DEFAULT_DEBOUNCE_MS = 15  # coalesces a burst of keystrokes; results for older versions are dropped anyway
@@ -33,7 +39,7 @@ WATCH_ID = "karpathy-lint/watch-config"
 class Protocol(LanguageServerProtocol):
     """pygls's protocol with the document store replaced by ours (see documents.py)."""
 
-    _server: "KarpathyServer"
+    _server: KarpathyServer
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
@@ -93,7 +99,7 @@ class KarpathyServer(LanguageServer):
             self.logged.add(message)
         try:
             self.window_log_message(types.LogMessageParams(type=kind, message=f"{SOURCE}: {message}"))
-        except Exception:  # no client yet (or gone): stderr, never stdout
+        except Exception:  # noqa: BLE001 - no client yet (or gone): stderr, never stdout
             print(f"{SOURCE}: {message}", file=sys.stderr)
 
     def report_server_error(self, error: Exception, source) -> None:
@@ -175,7 +181,7 @@ class KarpathyServer(LanguageServer):
                 known = [(p, s) for p, s in self._stamps.items() if self.documents.get(path_to_uri(p)) is not None]
                 if any(self.config.stamp(p) != s for p, s in known):
                     self.reload_config("a config file changed on disk")
-            except Exception as exc:  # keep polling whatever one round hit
+            except Exception as exc:  # noqa: BLE001 - keep polling whatever one round hit
                 self.log(f"config polling: {exc}", types.MessageType.Warning, once=True)
 
     async def pull_settings(self) -> None:
@@ -185,7 +191,7 @@ class KarpathyServer(LanguageServer):
         items += [types.ConfigurationItem(scope_uri=path_to_uri(f), section=SECTION) for f in folders]
         try:
             values = await self.workspace_configuration_async(types.ConfigurationParams(items=items))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an error response or a client that went away
             self.log(f"workspace/configuration failed: {exc}", types.MessageType.Warning)
             return
         warn = self._settings_warning
@@ -206,7 +212,7 @@ server = KarpathyServer()
 
 
 def _supports(path: str, default=False):
-    obj = server.client_capabilities
+    obj: object = server.client_capabilities
     for part in path.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
@@ -248,7 +254,7 @@ async def initialized(ls: KarpathyServer, params: types.InitializedParams) -> No
     if registrations:
         try:
             await ls.client_register_capability_async(types.RegistrationParams(registrations=registrations))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the client refused: fall back to polling
             ls.log(f"client/registerCapability failed: {exc}; polling config files", types.MessageType.Warning)
             if ls._poller is None:
                 ls._poller = asyncio.get_running_loop().create_task(ls.poll_config())
@@ -364,7 +370,7 @@ async def scaffold(ls: KarpathyServer, *args):
     if isinstance(uri, dict):
         uri = uri.get("uri")
     doc = ls.documents.get(uri) if isinstance(uri, str) else None
-    if doc is None or doc.path is None:
+    if doc is None or doc.path is None or not isinstance(uri, str):
         raise JsonRpcInvalidParams(f"{SCAFFOLD_COMMAND} needs the URI of an open file, got {uri!r}")
     if not _supports("workspace.apply_edit"):
         raise failed("the client does not support workspace/applyEdit")

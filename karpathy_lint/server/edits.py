@@ -10,11 +10,10 @@ from karpathy_lint.server.diagnostics import lsp_position
 from karpathy_lint.server.positions import TextIndex
 
 
-def fix_edits(index: TextIndex, edits) -> list[types.TextEdit]:
+def fix_edits(index: TextIndex, edits: list[Edit] | tuple[Edit, ...]) -> list[types.TextEdit]:
     """A fix's byte edits (offsets into the BOM-less body) as text edits on the document."""
     out = []
     for e in sorted(edits, key=lambda e: (e.start, e.end)):
-        e: Edit
         start = lsp_position(index.position(index.edit_offset(e.start)))
         end = lsp_position(index.position(index.edit_offset(e.end)))
         out.append(types.TextEdit(range=types.Range(start=start, end=end), new_text=e.content))

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 from karpathy_lint.config import ConfigError
 from karpathy_lint.engine import lint_source
-from karpathy_lint.parse import language_for
+from karpathy_lint.languages import language_for
 from karpathy_lint.server.actions import Snapshot
-from karpathy_lint.server.diagnostics import DiagnosticStyle, error_diagnostic, to_diagnostic
+from karpathy_lint.server.diagnostics import (
+    DiagnosticStyle,
+    error_diagnostic,
+    to_diagnostic,
+)
 from karpathy_lint.server.documents import Document
 from karpathy_lint.server.positions import TextIndex
 from karpathy_lint.server.workspace_config import WorkspaceConfig

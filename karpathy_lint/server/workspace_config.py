@@ -56,14 +56,14 @@ def editor_settings(raw, warn) -> EditorSettings:
 
 def _adjuster(editor: EditorSettings):
     def adjust(settings: Settings) -> Settings:
-        changes = {}
+        changes: dict[str, tuple[str, ...]] = {}
         if editor.select:
             changes["select"] = editor.select
         if editor.extend_select:
             changes["extend_select"] = tuple(settings.extend_select) + editor.extend_select
         if editor.ignore:
             changes["ignore"] = tuple(settings.ignore) + editor.ignore
-        return dataclasses.replace(settings, **changes) if changes else settings
+        return dataclasses.replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
 
     return adjust
 
@@ -104,9 +104,9 @@ class WorkspaceConfig:
         """The innermost workspace folder holding `path`."""
         best = None
         for folder in self.folders:
-            if path == folder or path.startswith(folder.rstrip(os.sep) + os.sep):
-                if best is None or len(folder) > len(best):
-                    best = folder
+            inside = path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+            if inside and (best is None or len(folder) > len(best)):
+                best = folder
         return best
 
     def resolve(self, path: str) -> Resolved:
@@ -164,9 +164,9 @@ def locate_error(error: ConfigError, text: str) -> tuple[int, int, int]:
     lines = text.split("\n")
     m = _TOML_AT.search(str(error))
     if m:
-        line = max(int(m.group(1)) - 1, 0)
+        row = max(int(m.group(1)) - 1, 0)
         col = max(int(m.group(2)) - 1, 0)
-        return line, col, max(col, len(lines[line]) if line < len(lines) else 0)
+        return row, col, max(col, len(lines[row]) if row < len(lines) else 0)
     pyproject = os.path.basename(error.path or "") == "pyproject.toml"
     prefix = ["tool", SECTION] if pyproject else []
     head, _, sub = (error.key or "").partition(".")  # "per-file-ignores.GLOB": the glob may hold dots
