@@ -399,6 +399,22 @@ async def test_folders_excludes_and_no_workspace(client: EditorClient):
     assert "KL301" not in {d.code for d in diags}
 
 
+@pytest.mark.asyncio
+async def test_no_workspace_uses_the_files_own_folder(client: EditorClient):
+    """No workspace folders and no root: a file's config is found from its own folder (the server's
+    current directory, the repository this test runs in, plays no part)."""
+    folder = client.root / "loose"
+    folder.mkdir()
+    (folder / "karpathy-lint.toml").write_text('ignore = ["KL301"]\nextend-exclude = ["skip_*.py"]\n')
+    await start(client)
+    for name in ("m.py", "skip_me.py"):
+        (folder / name).write_text(SEEDED)
+        client.open(uri(folder / name), SEEDED)
+    codes = {d.code for d in await client.diagnostics_for(uri(folder / "m.py"), version=1)}
+    assert "KL301" not in codes and "KL202" in codes
+    assert await client.diagnostics_for(uri(folder / "skip_me.py"), version=1) == []
+
+
 # -- debounce and versions ---------------------------------------------------------------------------------
 
 
