@@ -25,7 +25,7 @@ def test_lines_break_at_lsp_breaks_only():
     data = TEXT.encode()
     assert index.position(data.index(b"c = 3")) == Position(2, 0)
     assert index.position(data.index(b"d")) == Position(3, 0)
-    y = data.index("y".encode())
+    y = data.index(b"y")
     assert index.position(y) == Position(1, len("b\x0c = 2  # x\u2028"))
     # a character past the end of a line means the end of that line, before its break
     assert index.offset(Position(0, 999)) == data.index(b"\r\n")
