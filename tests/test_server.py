@@ -2,6 +2,7 @@
 capabilities, LSP specification warnings as errors. Real server process, real files, no mocks."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -453,6 +454,11 @@ async def test_robustness(client: EditorClient):
         await client.protocol.send_request_async("karpathy/unknown", {})
     # a malformed message (invalid JSON) is logged, not fatal
     client.protocol.writer.write(b"Content-Length: 9\r\n\r\n{not json")
+    for _ in range(500):
+        if any("internal error" in m.message for m in client.log_messages):
+            break
+        await asyncio.sleep(0.01)
+    assert any(m.type == types.MessageType.Error and "internal error" in m.message for m in client.log_messages)
     # a document that does not parse is a KL001 finding at its line
     broken = SEEDED.replace("def route(x, w, top_k):", "def route(x, w, top_k)")
     client.open(u, broken)
