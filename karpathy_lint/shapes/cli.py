@@ -12,6 +12,7 @@ registry; see docs/verify-shapes.md):
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 NAMES = {"KL601": "shape-mismatch", "KL602": "shape-name-unbound", "KL603": "shape-not-verified"}
@@ -49,6 +50,9 @@ def python_files(paths) -> list[str]:
     return unique
 
 
+COMMON_HINT = re.compile(rb"#[^\n]*[(\[][^\n]*[,)\]]")  # a comment that may hold `(B, T, C)`
+
+
 def load_sites(files) -> list:
     """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
     from karpathy_lint.config import ConfigError, ConfigResolver
@@ -60,7 +64,7 @@ def load_sites(files) -> list:
     for f in files:
         try:
             source = read_bytes(f)
-            if b"shape" not in source:
+            if b"shape" not in source and not COMMON_HINT.search(source):
                 continue
             _, body = split_bom(source)
             decode(body)
@@ -69,7 +73,7 @@ def load_sites(files) -> list:
             raise  # a broken config is the user's to fix: one line, exit 2 (as for `check`)
         except (InputError, OSError):
             continue
-        sites.extend(collect_sites(model))
+        sites.extend(collect_sites(model, resolver.for_path(f).marker))
     return sites
 
 
