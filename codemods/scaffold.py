@@ -346,23 +346,42 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
     language = model.language
     if has_header(model.header):
         new = _merge(path, body, settings)
+        new = _harvest_descriptions(path, new, settings, model, {e.name for e in model.header.entries})
         if language == "python":
             old_doc = body[model.header.start : model.header.end]
             new = _python_raw_prefix(path, new, settings, old_doc)
         _verify_merge(path, body, new, model, settings)
         return Result(path, "merged" if new != body else "unchanged", source, bom + new)
 
-    title = _check_title(module if module is not None else default_title(path))
+    title = _check_title(module if module is not None else _harvest_title(model) or default_title(path))
     if language == "python":
         skeleton, at, lead, old_doc = _python_add_header(model, body, title, settings)
     else:
         skeleton, at, lead = _cuda_add_header(model, body, title, settings)
         old_doc = b""
     new = _merge(path, skeleton, settings)
+    new = _harvest_descriptions(path, new, settings, model, set())
     if language == "python":
         new = _python_raw_prefix(path, new, settings, old_doc)
     _verify_added(path, body, new, at, lead, model, settings)
     return Result(path, "header added", source, bom + new)
+
+
+# -- harvest: what the file already says (issue 20; the work is in codemods/harvest.py) -------------------------
+
+
+def _harvest_title(model: SourceModel) -> str | None:
+    """The module docstring's first sentence, for the `Module:` line (None: use the file name)."""
+    from karpathy_lint.codemods.harvest import module_title
+
+    return module_title(model)
+
+
+def _harvest_descriptions(path: str, new: bytes, settings, model: SourceModel, listed: set[str]) -> bytes:
+    """Placeholder descriptions of entries this run added (not those in `listed`) -> docstring first lines."""
+    from karpathy_lint.codemods.harvest import fill_descriptions
+
+    return fill_descriptions(path, new, settings, model, skip=listed)
 
 
 def _verify_common(path: str, new: bytes, settings) -> SourceModel:

@@ -17,7 +17,8 @@ keyword or another language's literal (`None`, `false`).
 * lenient (the Module line, the Role section and a module docstring that is not a header yet: prose
   about where the file sits, which names other files): a name that is not in the file is reported only
   when the file defines a close one (a likely rename) and the name is written nowhere else in the file
-  outside backticks (not in code, strings, comments or a docstring's example); a missing member of one
+  outside backticks (not in code, strings, comments or a docstring's example; the Module line and the
+  Function List do not count, they sum the file up); a missing member of one
   of the file's classes or of `self` is still reported.
 """
 from __future__ import annotations
@@ -212,18 +213,22 @@ class Resolver:
         return Unresolved(0, own)
 
     def words(self) -> frozenset[str]:
-        """Every word of the file outside code spans and the Function List, and the parts of C++ scoped names:
+        """Every word of the file outside code spans, the Module line and the Function List, and the parts of
+        C++ scoped names:
         a name still written somewhere (code, strings, comments, a docstring's example) is not gone."""
         if self._words is None:
             model = self._model
             text = model.text
             h = model.header
-            if h is not None:
+            if h is not None:  # the Module line and the Function List sum up the file: not a second mention
                 section = h.section("function_list")
-                if section is not None and section.body:
+                skip = [hl.line for hl in section.body] if section is not None else []
+                if h.module_line is not None:
+                    skip.append(h.module_line.line)
+                if skip:
                     lines = text.split("\n")
-                    for hl in section.body:
-                        lines[hl.line - 1] = ""
+                    for line in skip:
+                        lines[line - 1] = ""
                     text = "\n".join(lines)
             words = set(PART.findall(SPAN.sub(" ", text)))
             # the parts of a C++ scoped name (`at::TensorIteratorConfig`) name that library's code, wherever
