@@ -144,11 +144,7 @@ def _common_shapes(model, tree, lines, by_key, marker) -> None:
         if found is None:
             continue
         site = _site_for(model.path, tree, lines, _OneComment(c.line, c.line, c.own_line))
-        name = found.name
-        if name is None:
-            target = site.lo if site.kind == "stmt" else None
-            node = _innermost(tree.body, target) if target is not None else None
-            name = assigned_name(node) if node is not None else None
+        name = found.name or _site_name(tree, site)
         if name is None:
             continue  # `q, k = ...  # (B, T)`: whose shape it is cannot be told
         site = by_key.setdefault((site.kind, site.lo, site.hi), site)
@@ -158,6 +154,16 @@ def _common_shapes(model, tree, lines, by_key, marker) -> None:
         end_line, end_col = model.position(end)
         site.shapes.append(ShapeStmt(name=name, dims=found.dims, text=found.convention(name), path=model.path,
                                      line=line, column=col, end_line=end_line, end_column=end_col))
+
+
+def _site_name(tree, site: Site) -> str | None:
+    node = _innermost(tree.body, site.lo) if site.kind == "stmt" else None
+    return assigned_name(node) if node is not None else None
+
+
+def annotated_name(tree: ast.Module, lines: list[str], line: int, own_line: bool) -> str | None:
+    """The name the statement a comment on `line` annotates assigns (see the module docstring), or None."""
+    return _site_name(tree, _site_for("", tree, lines, _OneComment(line, line, own_line)))
 
 
 @dataclass
