@@ -26,7 +26,9 @@ import dataclasses
 import re
 import warnings
 
-from karpathy_lint.engine import InputError, build_model
+from karpathy_lint.engine import build_model
+from karpathy_lint.files import InputError, split_bom
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.model import SourceModel
 from karpathy_lint.parse.comments import classify
 from karpathy_lint.shapes.notation import find as find_shape
@@ -47,8 +49,6 @@ BLOCK_OPENERS = re.compile(r"^(?:elif\b|else\b|except\b|finally\b)")
 
 def adopt_result(result, settings):
     """A scaffold `Result` with the comments of its new bytes adopted too (BOM kept)."""
-    from karpathy_lint.engine import split_bom
-
     bom, body = split_bom(result.new)
     new = adopt_comments(result.path, body, settings)
     if new == body:
@@ -69,7 +69,7 @@ def adopt_comments(path: str, body: bytes, settings) -> bytes:
         raise AdoptError(str(exc)) from None
     if model.syntax_error is not None:
         raise AdoptError(f"syntax error on line {model.syntax_error.line}: {model.syntax_error.message}")
-    prefix = "#" if model.language == "python" else "//"
+    prefix = LANGUAGES[model.language].line_comment
     tree = _python_tree(model.text) if model.language == "python" else None
     inside = _python_bodies(tree) if tree is not None else _cuda_bodies(model)
     lines = model.text.splitlines()
