@@ -131,7 +131,8 @@ def _python_bodies(tree) -> list[tuple[int, int]]:
     out = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            ends = [node.lineno] + [n.end_lineno or n.lineno for n in ast.walk(node.args) if hasattr(n, "lineno")]
+            ends = [node.lineno] + [getattr(n, "end_lineno", None) or n.lineno for n in ast.walk(node.args)
+                                    if hasattr(n, "lineno")]
             if node.returns is not None:
                 ends.append(node.returns.end_lineno or node.returns.lineno)
             out.append((max(ends) + 1, node.end_lineno or node.lineno))

@@ -38,7 +38,7 @@ def _first_line(doc: str | None) -> str | None:
 
 
 def _safe(text: str | None) -> bool:
-    return bool(text) and not any(u in text for u in UNSAFE)
+    return text is not None and text != "" and not any(u in text for u in UNSAFE)
 
 
 def _parse(text: str):
@@ -110,7 +110,7 @@ def cuda_docstrings(model) -> dict[str, str]:
     header_end = model.header.end_line if model.header is not None else 0
     for d in model.definitions:
         line = d.line - 1
-        block = []
+        block: list = []
         while line in by_end and line > header_end:
             c = by_end[line]
             block.insert(0, c)
@@ -136,7 +136,7 @@ def fill_descriptions(path: str, body: bytes, settings, original, skip=frozenset
     edits = []
     for entry in model.header.entries:
         line = docs.get(entry.name)
-        if entry.description != PLACEHOLDER or entry.name in skip or not _safe(line):
+        if line is None or entry.description != PLACEHOLDER or entry.name in skip or not _safe(line):
             continue
         line = without_unresolved_backticks(line, resolver, strict=True)
         at = body.find(PLACEHOLDER.encode(), entry.start, entry.end)

@@ -6,9 +6,9 @@ import dataclasses
 import difflib
 
 from click.testing import CliRunner
-
 from karpathy_lint.codemods.adopt import adopt_comments
 from karpathy_lint.codemods.scaffold_cli import main as scaffold_main
+
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import build_model, lint_source
 

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from karpathy_lint.codemods.scaffold_cli import main as scaffold_main
+
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import build_model, lint_source
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from karpathy_lint.codemods.scaffold import scaffold_source
+
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 
