@@ -36,7 +36,7 @@ from karpathy_lint.shapes.sites import annotated_name
 
 PY_DIRECTIVE = re.compile(
     r"^\s*(?:type\s*:|noqa\b|pragma\b|fmt\s*:|pylint\s*:|isort\s*:|mypy\s*:|pyright\s*:|ruff\s*:|flake8\b|nosec\b"
-    r"|pyre-|yapf\s*:|autopep8\s*:|karpathy-lint\s*:|-\*-|vim?\s*:|coding[:=]|!)", re.IGNORECASE)
+    r"|pyre-|pyrefly\s*:|yapf\s*:|autopep8\s*:|karpathy-lint\s*:|-\*-|vim?\s*:|coding[:=]|!)", re.IGNORECASE)
 PY_DIRECTIVE_ANYWHERE = re.compile(r"#\s*(?:noqa\b|type\s*:|pragma\b|fmt\s*:|pylint\s*:|karpathy-lint\s*:)",
                                    re.IGNORECASE)
 CPP_DIRECTIVE = re.compile(r"^\s*(?:NOLINT|clang-format|clang-tidy|IWYU\b|cppcheck-|coverity\[|karpathy-lint\s*:"
