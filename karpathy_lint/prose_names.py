@@ -168,6 +168,9 @@ class Resolver:
             return self._unknown_root(chain, root, strict)
         if root in names.imports or (root in BUILTINS and root not in names.defined):
             return None  # outside the file: resolved through the import (or the builtins)
+        if self.language == "cuda":  # no types: every part must be a name of the code (`Tile::load`, `threadIdx.x`)
+            bad = next((i for i, comp in enumerate(comps) if comp not in names.bound), None)
+            return None if bad is None else Unresolved(bad, frozenset(names.defined))
         owner = names.classes.get(root)
         if owner is None and root not in SELF_NAMES:
             return None  # an attribute of a local, a parameter, a function or a module: its type is not known here

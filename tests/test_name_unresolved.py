@@ -339,8 +339,9 @@ def test_the_files_own_package_resolves(tmp_path):
 
 
 def test_cuda_scoped_names_of_included_headers_are_silent():
-    code = ("__global__ void scale(float* x, int n) {\n"
-            "    // Karpathy: like `cute::gemm` and `std::max`; `CUDA_ARCH` is a macro; `scale_old` is gone\n"
+    code = ("struct Tile { static void load(); };\n__global__ void scale(float* x, int n) {\n"
+            "    // Karpathy: like `cute::gemm` and `std::max`; `CUDA_ARCH` is a macro; `scale_old` is gone;\n"
+            "    // `Tile::load` is here, `Tile::store` is not\n"
             "    x[threadIdx.x] *= 2.0f;\n}\n")
     found = findings(code, name="example.cu")
-    assert [f.message.split(",")[0] for f in found] == ["names `scale_old`"]
+    assert [f.message.split(",")[0] for f in found] == ["names `scale_old`", "`Tile::store` names `store`"]
