@@ -60,7 +60,7 @@ def find(text: str, marker: str | None = None) -> Notation | None:
     word (`Karpathy`) that may stand before it with its colon."""
     body = text.strip()
     if CONVENTION.search(body):
-        return None  # the convention's own form (rules/_shapes.py reads it)
+        return None  # the convention's own form (shapes/format.py reads it)
     offset = text.find(body) if body else 0
     if marker:
         m = re.match(rf"{re.escape(marker)}\s*:\s*", body)

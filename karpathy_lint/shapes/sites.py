@@ -1,7 +1,7 @@
 """Shape comments -> the statements they annotate ("sites").
 
 A shape statement is `name shape [dim, ...]` inside a marker comment (the
-same parser KL306/KL307 use: `karpathy_lint.rules._shapes`). Which line a
+same parser KL306/KL307 use: `karpathy_lint.shapes.format`). Which line a
 comment annotates (docs/verify-shapes.md):
 
 * a trailing comment annotates the statement on its own line;
@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+
+from karpathy_lint.shapes.format import SHAPE, shapes
 
 
 @dataclass(eq=False)
@@ -134,7 +136,6 @@ def assigned_name(node) -> str | None:
 
 def _common_shapes(model, tree, lines, by_key, marker) -> None:
     """Shapes written the common way (`# (B, T, C)`, `# x: [B, T]`) in any comment, added to their sites."""
-    from karpathy_lint.rules._shapes import SHAPE
     from karpathy_lint.shapes.notation import find
 
     for c in model.comments:
@@ -176,8 +177,7 @@ class _OneComment:
 def collect_sites(model, marker: str | None = None) -> list[Site]:
     """Every shape statement in the comments of `model` (a Python SourceModel), grouped by site: the
     convention's form in marker comments, the common notations in any comment."""
-    from karpathy_lint.rules._shapes import SHAPE, shapes
-
+    
     if model.language != "python" or model.syntax_error is not None:
         return []
     notes = [n for n in model.notes if "shape" in n.text and any(True for _ in shapes(n.text))]
