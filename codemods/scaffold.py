@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from importlib import resources
 
 from karpathy_lint.engine import build_model
-from karpathy_lint.fixer import fix_source
 from karpathy_lint.files import InputError, detect_newline, split_bom
+from karpathy_lint.fixer import fix_source
 from karpathy_lint.languages import LANGUAGES, all_suffixes, language_for
-from karpathy_lint.model import SourceModel
+from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
+
+from .harvest import fill_descriptions, module_title
 
 MERGE_CODES = ("KL202", "KL203", "KL206")
 ROLE_PLACEHOLDER = ("TODO: say where this file sits in {project}: what calls it, what it computes "
@@ -361,19 +363,15 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
 
 def _harvest_title(model: SourceModel) -> str | None:
     """The module docstring's first sentence, for the `Module:` line (None: use the file name)."""
-    from karpathy_lint.codemods.harvest import module_title
-
     return module_title(model)
 
 
 def _harvest_descriptions(path: str, new: bytes, settings, model: SourceModel, listed: set[str]) -> bytes:
     """Placeholder descriptions of entries this run added (not those in `listed`) -> docstring first lines."""
-    from karpathy_lint.codemods.harvest import fill_descriptions
-
     return fill_descriptions(path, new, settings, model, skip=listed)
 
 
-def _verify_common(path: str, new: bytes, settings) -> SourceModel:
+def _verify_common(path: str, new: bytes, settings) -> tuple[SourceModel, Header]:
     try:
         model = build_model(path, new, settings)
     except InputError as exc:  # pragma: no cover - we only insert UTF-8 text
@@ -385,12 +383,11 @@ def _verify_common(path: str, new: bytes, settings) -> SourceModel:
         raise ScaffoldError("the linter would not read the new block as the header (an earlier comment "
                             "mentions `Module:` or the tag, or the parser reads the file differently); "
                             "write it by hand")
-    return model
+    return model, model.header
 
 
 def _verify_added(path: str, old: bytes, new: bytes, at: int, lead: int, old_model: SourceModel, settings) -> None:
-    model = _verify_common(path, new, settings)
-    h = model.header
+    model, h = _verify_common(path, new, settings)
     if h.start != at + lead:
         raise ScaffoldError("the linter would read another comment as the header "
                             "(an earlier comment mentions `Module:` or the tag); write it by hand")
@@ -414,8 +411,9 @@ def _verify_added(path: str, old: bytes, new: bytes, at: int, lead: int, old_mod
 def _verify_merge(path: str, old: bytes, new: bytes, old_model: SourceModel, settings) -> None:
     if new == old:
         return
-    model = _verify_common(path, new, settings)
-    h, oh = model.header, old_model.header
+    model, h = _verify_common(path, new, settings)
+    oh = old_model.header
+    assert oh is not None  # merging needs a header
     if new[: h.start] != old[: oh.start] or new[h.end :] != old[oh.end :]:
         raise ScaffoldError("internal check failed: bytes outside the header would change")
     if LANGUAGES[model.language].header_form == "docstring":
@@ -428,7 +426,7 @@ def _verify_merge(path: str, old: bytes, new: bytes, old_model: SourceModel, set
 
 def template_text(name: str) -> str:
     """A template under codemods/templates (the language registry names one per language)."""
-    return resources.files("karpathy_lint.codemods").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files(__package__ or "karpathy_lint.codemods").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def create_new(path: str, settings, module: str | None = None) -> Result:

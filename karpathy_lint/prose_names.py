@@ -165,7 +165,7 @@ class Resolver:
         if root in self.allowed or _dunder(root):
             return None
         if root not in names.bound and root not in names.attrs and root not in BUILTINS:
-            return self._unknown_root(chain, root, strict)
+            return self._unknown_root(names, chain, root, strict)
         if root in names.imports or (root in BUILTINS and root not in names.defined):
             return None  # outside the file: resolved through the import (or the builtins)
         if self.language == "cuda":  # no types: every part must be a name of the code (`Tile::load`, `threadIdx.x`)
@@ -196,8 +196,7 @@ class Resolver:
                 return None  # past a member that is not a class of the file: its type is not known here
         return None
 
-    def _unknown_root(self, chain: str, root: str, strict: bool) -> Unresolved | None:
-        names = self.names
+    def _unknown_root(self, names: NameIndex, chain: str, root: str, strict: bool) -> Unresolved | None:
         if self.language == "cuda" and "::" in chain:
             return None  # a namespace of a header the file includes (`cute::gemm`, `std::max`)
         if root in self.paths:

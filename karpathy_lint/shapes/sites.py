@@ -97,7 +97,7 @@ def _site_for(path: str, tree: ast.Module, lines: list[str], note) -> Site:
     if node is None:
         return Site(path, "none", target, target)
     start = _start(node)
-    body = getattr(node, "body", None)
+    body = getattr(node, "body", None) or []
     compound = isinstance(body, list) and body and isinstance(body[0], ast.stmt)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and target < body[0].lineno:
         return Site(path, "call", start, node.lineno, func=(node.name, start))
@@ -177,7 +177,7 @@ class _OneComment:
 def collect_sites(model, marker: str | None = None) -> list[Site]:
     """Every shape statement in the comments of `model` (a Python SourceModel), grouped by site: the
     convention's form in marker comments, the common notations in any comment."""
-    
+
     if model.language != "python" or model.syntax_error is not None:
         return []
     notes = [n for n in model.notes if "shape" in n.text and any(True for _ in shapes(n.text))]
