@@ -27,7 +27,15 @@ def _tomllib():
 
 
 class ConfigError(Exception):
-    """A bad config file, key or value: reported as one line, exit code 2."""
+    """A bad config file, key or value: reported as one line, exit code 2.
+
+    `path` and `key` name the file and the key at fault when known (the
+    language server underlines that key).
+    """
+
+    def __init__(self, message: str, path: str | None = None, key: str | None = None):
+        super().__init__(message)
+        self.path, self.key = path, key
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,7 @@ _META_KEYS = {"extend"}
 
 def _check_value(key: str, kind: str, value, where: str):
     def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{where}: `{key}` must be {expected}, got {value!r}")
+        return ConfigError(f"{where}: `{key}` must be {expected}, got {value!r}", where, key)
 
     if kind == "bool":
         if not isinstance(value, bool):
@@ -122,7 +130,7 @@ def _check_value(key: str, kind: str, value, where: str):
             unknown = [v for v in value if resolve_selector(v) is None]
             if unknown:
                 raise ConfigError("\n".join(f"{where}: `{key}` names unknown rule {v!r}{rule_suggestion(v)}"
-                                            for v in unknown))
+                                            for v in unknown), where, key)
         return tuple(value)
     if kind == "per_file":
         if not isinstance(value, dict):
@@ -134,7 +142,7 @@ def _check_value(key: str, kind: str, value, where: str):
             except ConfigError as exc:
                 problems.append(str(exc))
         if problems:
-            raise ConfigError("\n".join(problems))
+            raise ConfigError("\n".join(problems), where, key)
         return tuple(out)
     raise AssertionError(kind)  # pragma: no cover
 
@@ -161,11 +169,11 @@ def _read_toml(path: Path) -> dict:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}", str(path)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config is not valid UTF-8") from None
+        raise ConfigError(f"{path}: config is not valid UTF-8", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{path}: invalid TOML: {exc}", str(path)) from None
     return data
 
 
@@ -175,14 +183,14 @@ def _tool_table(path: Path, data: dict) -> dict | None:
     if not isinstance(tool, dict):
         return None
     if TABLE in tool and TABLE_ALIAS in tool:
-        raise ConfigError(f"{path}: both [tool.{TABLE}] and [tool.{TABLE_ALIAS}]: keep one")
+        raise ConfigError(f"{path}: both [tool.{TABLE}] and [tool.{TABLE_ALIAS}]: keep one", str(path))
     name = TABLE if TABLE in tool else TABLE_ALIAS if TABLE_ALIAS in tool else None
     if name is None:
         _warn_near_miss(path, tool)
         return None
     table = tool[name]
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.{name}] must be a table")
+        raise ConfigError(f"{path}: [tool.{name}] must be a table", str(path))
     return table
 
 
@@ -246,10 +254,11 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
     if "extend" in table:
         target = table["extend"]
         if not isinstance(target, str):
-            raise ConfigError(f"{where}: `extend` must be a path string")
+            raise ConfigError(f"{where}: `extend` must be a path string", where, "extend")
         base = settings_from_file((path.parent / target), _seen + (path,))
     values: dict = {}
     problems: list[str] = []
+    bad_keys: list[str] = []
     options = all_options() if set(table) - set(_KEYS) - _META_KEYS else {}
     for key, value in table.items():
         if key in _META_KEYS:
@@ -260,13 +269,15 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
             name, kind = options[key][0].field, options[key][0].kind
         else:
             problems.append(f"{where}: unknown key `{key}`" + _did_you_mean(key, [*_KEYS, *all_options()]))
+            bad_keys.append(key)
             continue
         try:
             values[name] = _check_value(key, kind, value, where)
         except ConfigError as exc:
             problems.extend(str(exc).splitlines())
-    if problems:  # every bad entry at once, not one per run
-        raise ConfigError("\n".join(problems))
+            bad_keys.append(key)
+    if problems:  # every bad entry at once, not one per run (the first key is the one an editor underlines)
+        raise ConfigError("\n".join(problems), where, bad_keys[0])
     if "project" in values:
         values["project_from"] = "config"
     return dataclasses.replace(base, root=str(path.parent), source=str(path)).updated(**values)
@@ -287,15 +298,19 @@ CONFIG_NAMES = ("karpathy-lint.toml", "pyproject.toml")
 class ConfigResolver:
     """Finds the settings that apply to each file (nearest config wins)."""
 
-    def __init__(self, config_file: str | None = None, isolated: bool = False, adjust=None):
+    def __init__(self, config_file: str | None = None, isolated: bool = False, adjust=None,
+                 default_root: str | None = None):
         self.adjust = adjust
+        # where the defaults are rooted when no config file is found (excludes are relative to it):
+        # the current directory on the command line, the workspace folder in the language server
+        self.default_root = default_root
         self._by_dir: dict[str, Settings] = {}
         self._fixed: Settings | None = None
         if config_file is not None:
             config = settings_from_file(Path(config_file))
             self._fixed = self._apply(_named(config, os.path.dirname(os.path.abspath(config_file))))
         elif isolated:
-            self._fixed = self._apply(dataclasses.replace(Settings(), root=os.getcwd()))
+            self._fixed = self._apply(dataclasses.replace(Settings(), root=default_root or os.getcwd()))
 
     def _apply(self, settings: Settings) -> Settings:
         return self.adjust(settings) if self.adjust else settings
@@ -324,7 +339,7 @@ class ConfigResolver:
             if parent and parent != directory:
                 found = _named(self.for_directory(parent), directory, nearest_only=True)
             else:
-                found = self._apply(dataclasses.replace(Settings(), root=os.getcwd()))
+                found = self._apply(dataclasses.replace(Settings(), root=self.default_root or os.getcwd()))
         self._by_dir[directory] = found
         return found
 

@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 from karpathy_lint.shapes.format import problems, shapes
+from karpathy_lint.shapes.notation import find as common_shape
 
 from ._plain import marker, plain_shape_comment
 
@@ -22,6 +23,12 @@ class ShapeMissing(Rule):
     Shapes are the first thing a learner loses track of in tensor code; one
     line per function saying what the tensor looks like is the cheapest
     explanation there is.
+
+    Shapes written the common way count too, in any comment, so a code base
+    can adopt the rule before it rewrites its comments: `# (B, T, C)` or
+    `# [batch, seq, d]` after an assignment, `# x: [B, T, C]`, `# x is (B, T)`,
+    `# ... of shape (b, t, d)`, `# ... -> (B, T, C)`. `karpathy-scaffold
+    --adopt-comments` rewrites them into the convention's form.
 
     ## Example
     ```python
@@ -52,6 +59,8 @@ class ShapeMissing(Rule):
         Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),
         Valid("def f(x):\n    return x + 1\n"),
         Valid("def f(x):\n    y = x.view(-1)\n    return y * 2\n", settings={"require_shape_comments": False}),
+        Valid("def f(x):\n    y = torch.relu(x)  # (B, T, C)\n    return y\n"),
+        Valid("def f(x):\n    # x: [batch, seq, d]\n    y = x.view(-1)\n    return y * 2\n"),
         # checkpoint I/O moves tensors to and from disk; it states no shape
         Valid("def save(model, path):\n    sd = model.state_dict()\n    torch.save(sd, path)\n"),
         # a thin one-line wrapper around one tensor call (setting `shape-exempt-wrappers`)
@@ -62,6 +71,8 @@ class ShapeMissing(Rule):
                 message=f"`f` does tensor work (`torch.softmax(...)` on line 2) {NO_SHAPE}"),
         Invalid("def f(x):\n    # Karpathy: flatten it\n    y = x.view(-1)\n    return y * 2\n", line=3, column=5,
                 message=f"`f` does tensor work (`x.view(...)` on line 3) {NO_SHAPE}"),
+        Invalid("def f(x):\n    # (optional) flatten, see [-1]\n    y = x.view(-1)\n    return y * 2\n", line=3,
+                column=5, message=f"`f` does tensor work (`x.view(...)` on line 3) {NO_SHAPE}"),
         Invalid("def flat(x):\n    return x.view(-1)\n", line=2, settings={"shape_exempt_wrappers": False},
                 column=5, message=f"`flat` does tensor work (`x.view(...)` on line 2) {NO_SHAPE}"),
         Invalid("def load(path, w):\n    sd = torch.load(path)\n    return sd['x'] @ w\n", line=3, column=5,
@@ -72,6 +83,9 @@ class ShapeMissing(Rule):
         if not settings.require_shape_comments:
             return
         spans = [(n.line, n.end_line, n.text) for n in model.notes if "shape" in n.text]
+        # a shape in a common notation, in any comment (plain or marker)
+        common = sorted(c.line for c in model.comments
+                        if c.text.startswith("#") and common_shape(c.text[1:], settings.marker) is not None)
         for d in model.definitions:
             if not d.tensor_work or d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
@@ -79,7 +93,9 @@ class ShapeMissing(Rule):
             if not calls or (settings.shape_exempt_wrappers and thin_wrapper(d, calls)):
                 continue
             start_line = model.line_of(d.start)
-            if not any(start_line <= lo <= d.end_line and states_shape(text) for lo, _, text in spans):
+            has = any(start_line <= lo <= d.end_line and states_shape(text) for lo, _, text in spans) \
+                or any(start_line <= line <= d.end_line for line in common)
+            if not has:
                 what, line = calls[0]
                 hint = f"add `{marker(model, settings)} name shape [dim, ...]`"
                 plain = plain_shape_comment(model, start_line, d.end_line)
