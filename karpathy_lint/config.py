@@ -49,6 +49,11 @@ class Settings:
     function_min_statements: int = 3
     require_shape_comments: bool = True
     allowed_names: tuple[str, ...] = ()
+    include: tuple[str, ...] = ("*.py", "*.pyi", "*.cu", "*.cuh")
+    extend_include: tuple[str, ...] = ()
+    attribute_macros: tuple[str, ...] = ()
+    namespace_macros: tuple[str, ...] = ()
+    statement_macros: tuple[str, ...] = ()
     root: str = "."  # directory of the config file the settings came from
     source: str = ""  # the config file itself ("" for defaults)
 
@@ -86,6 +91,11 @@ _KEYS: dict[str, tuple[str, str]] = {
     "function-min-statements": ("function_min_statements", "positive"),
     "require-shape-comments": ("require_shape_comments", "bool"),
     "allowed-names": ("allowed_names", "strings"),
+    "include": ("include", "globs"),
+    "extend-include": ("extend_include", "globs"),
+    "attribute-macros": ("attribute_macros", "macros"),
+    "namespace-macros": ("namespace_macros", "macros"),
+    "statement-macros": ("statement_macros", "macros"),
 }
 _META_KEYS = {"extend"}
 
@@ -117,6 +127,16 @@ def _check_value(key: str, kind: str, value, where: str):
             for v in value:
                 if resolve_selector(v) is None:
                     raise ConfigError(f"{where}: `{key}` names unknown rule {v!r}")
+        return tuple(value)
+    if kind == "macros":
+        from karpathy_lint.parse.cpp_macros import MACRO_NAME
+
+        if not isinstance(value, list) or not all(isinstance(v, str) and MACRO_NAME.fullmatch(v) for v in value):
+            raise bad("a list of macro names (letters, digits and _, `*` as a wildcard)")
+        return tuple(value)
+    if kind == "globs":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise bad("a list of file patterns like \"*.h\"")
         return tuple(value)
     if kind == "per_file":
         if not isinstance(value, dict):

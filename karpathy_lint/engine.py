@@ -81,7 +81,7 @@ def build_model(path: str, source: bytes, settings) -> SourceModel:
     """Decode and parse; raises InputError for undecodable input."""
     language = language_for(path)
     if language is None:
-        raise InputError("not a Python or CUDA file (.py, .pyi, .cu, .cuh)")
+        raise InputError("not a Python, CUDA or C++ file (.py, .pyi, .cu, .cuh, .h, .hpp, .cpp, .cc, ...)")
     text = decode(source)
     return parse_source(path, source, text, language, settings)
 

@@ -115,7 +115,7 @@ class Definition:
 
     name: str
     qualname: str
-    kind: Literal["function", "class", "method", "property", "kernel", "device", "host", "nested"]
+    kind: Literal["function", "class", "method", "property", "kernel", "device", "host", "nested", "declaration"]
     params: tuple[str, ...] | None  # None: not checked (class without own __init__)
     display: str  # the real signature as a Function List would spell it
     line: int
@@ -129,6 +129,8 @@ class Definition:
     private: bool = False
     type_checking: bool = False
     alternatives: tuple[tuple[str, ...], ...] = ()
+    aliases: tuple[str, ...] = ()  # other names an entry may use for it (C++: `ns.f` for `f`), in key form
+    uncertain: bool = False  # inside a region the parser could not read: never demanded, params not checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,8 @@ class SourceModel:
     imports: frozenset[str] = frozenset()  # names bound by imports
     newline: str = "\n"
     line_starts: list[int] = field(default_factory=list)
+    # byte ranges the parser could not read (CUDA/C++ ERROR nodes); rules stay conservative next to them
+    unparsed: list[tuple[int, int]] = field(default_factory=list)
     # the tree-sitter tree the parser built, kept so that derived views (parse/names.py) are computed lazily
     # from it instead of re-parsing; never pickled or sent between processes (only findings are)
     _tree: object = field(default=None, repr=False, compare=False)

@@ -5,6 +5,8 @@ from karpathy_lint.model import Language, SourceModel
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 CUDA_SUFFIXES = (".cu", ".cuh")
+# C++ read by the same parser; folders are walked for them only when `include`/`extend-include` asks
+CPP_SUFFIXES = (".h", ".hpp", ".hh", ".hxx", ".h++", ".cpp", ".cc", ".cxx", ".c++", ".inl", ".ipp", ".tpp")
 
 
 def language_for(path: str) -> Language | None:
@@ -13,7 +15,7 @@ def language_for(path: str) -> Language | None:
     lower = path.lower()
     if lower.endswith(PYTHON_SUFFIXES):
         return "python"
-    if lower.endswith(CUDA_SUFFIXES):
+    if lower.endswith(CUDA_SUFFIXES) or lower.endswith(CPP_SUFFIXES):
         return "cuda"
     return None
 
