@@ -114,7 +114,9 @@ def _maybe_unparsed(model: SourceModel, name: str) -> bool:
     if not model.unparsed:
         return False
     word = re.compile(rb"\b" + re.escape(name.replace("::", ".").split(".")[-1].encode()) + rb"\b")
-    return any(word.search(model.source, a, b) for a, b in model.unparsed)
+    # the whole lines an unparsed region touches: tree-sitter's ERROR node may hold only part of the construct
+    return any(word.search(model.source, model.line_start(model.line_of(a)), model.line_end(model.line_of(b - 1)))
+               for a, b in model.unparsed)
 
 
 @lru_cache(maxsize=4096)

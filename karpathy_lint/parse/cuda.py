@@ -144,7 +144,7 @@ def _header(model: SourceModel, parsed: bytes, comments: list[Comment], settings
 
     `#pragma once` and an include guard are not code here: a header may follow them.
     """
-    first_code = first_code_offset(parsed)
+    first_code = first_code_offset(model.source)
     blocks = [c for c in comments if c.text.startswith("/*") and c.start < first_code]
     if not blocks:
         return None
