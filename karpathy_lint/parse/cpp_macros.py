@@ -85,18 +85,20 @@ _OPERATOR_WORDS = {b"and", b"or", b"not", b"xor", b"bitand", b"bitor", b"not_eq"
 _TAGS = {b"struct", b"class", b"union"}
 _ACCESS = {b"public", b"private", b"protected", b"signals", b"slots"}
 
+# One token per match, the blanks before it skipped inside the regex (no Python step per run of blanks);
+# identifiers first, the most common token (one followed by `"` is a string prefix: `R"(...)"`, `u8"..."`).
+# A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
 TOKEN = re.compile(
-    rb"""
-    (?P<p>^[ \t]*\#(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[^\n])*)
-    |(?P<w>\s*\n|[ \t\f\v]+)
+    rb"""\s*(?:
+    (?P<i>[A-Za-z_$][\w$]*(?![\w$"]))
     |(?P<c>//(?:\\\r?\n|[^\n])*|/\*.*?(?:\*/|\Z))
+    |(?P<p>\#(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[^\n])*)
     |(?P<r>(?:u8|[uUL])?R"(?P<delim>[^()\\\s"]{0,16})\(.*?\)(?P=delim)")
-    |(?P<s>"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
-    |(?P<i>[A-Za-z_$][\w$]*)
+    |(?P<s>(?:u8|[uUL])?"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
     |(?P<n>\.?\d(?:[eEpP][+-]|[\w.']|)*)
-    |(?P<o>::|->|>>|\S)
+    |(?P<o>::|->|>>|\S))
     """,
-    re.S | re.M | re.X,
+    re.S | re.X,
 )
 _PP_DIRECTIVE = re.compile(rb"[ \t]*\#[ \t]*(\w*)")
 _PP_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
@@ -144,24 +146,29 @@ class _Tokens:
 
     def __init__(self, source: bytes):
         kind, start, end, text, pp = [], [], [], [], []
+        add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
         for m in TOKEN.finditer(source):
             k = m.lastgroup
-            if k == "w" or k == "c":
+            if k == "c" or k is None:
                 continue
+            a, b = m.span(k)
             if k == "p":
-                pp.append((m.start(), m.end()))
+                pp.append((a, b))
                 continue
-            if k == "delim":  # pragma: no cover - a named group inside `r`, never last
-                k = "r"
-            kind.append(k)
-            start.append(m.start())
-            end.append(m.end())
-            text.append(m.group())
+            add_kind(k)
+            add_start(a)
+            add_end(b)
+            add_text(source[a:b])
         self.kind, self.start, self.end, self.text, self.pp = kind, start, end, text, pp
 
 
+_LAST: list = [None, None]  # the last (source, tokens): `neutralise` then `bracket_problem` read one file
+
+
 def _tokens(source: bytes) -> _Tokens:
-    return _Tokens(source)
+    if _LAST[0] is not source:
+        _LAST[0], _LAST[1] = source, _Tokens(source)
+    return _LAST[1]
 
 
 def _blank(buf: bytearray, start: int, end: int) -> None:
@@ -508,10 +515,10 @@ def first_code_offset(source: bytes) -> int:
     guard: bytes | None = None
     for m in TOKEN.finditer(source):
         k = m.lastgroup
-        if k == "c" or k == "w":
+        if k == "c" or k is None:
             continue
         if k == "p":
-            line = m.group()
+            line = m.group(k)
             if _PRAGMA_ONCE.match(line):
                 continue
             g = _GUARD_IFNDEF.match(line)
@@ -522,13 +529,13 @@ def first_code_offset(source: bytes) -> int:
             if d and guard is not None and d.group(1) == guard:
                 guard = b""  # the guard is complete
                 continue
-        return m.start() if guard in (None, b"") else _guard_start(source)
+        return m.start(k) if guard in (None, b"") else _guard_start(source)
     return len(source)
 
 
 def _guard_start(source: bytes) -> int:
     """An `#ifndef X` not followed by `#define X` is code: the offset of that line."""
     for m in TOKEN.finditer(source):
-        if m.lastgroup == "p" and _GUARD_IFNDEF.match(m.group()):
-            return m.start()
+        if m.lastgroup == "p" and _GUARD_IFNDEF.match(m.group("p")):
+            return m.start("p")
     return 0  # pragma: no cover - only called when such a line exists

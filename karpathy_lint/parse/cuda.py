@@ -53,7 +53,7 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     model.newline = "\r\n" if b"\r\n" in source[:4096] else "\n"
     if root.has_error:
         model.unparsed = _error_spans(root)
-        problem = _unrecoverable(model, root, parsed)
+        problem = _unrecoverable(model, root, source, parsed)
         if problem is not None:
             model.syntax_error = problem
             return model
@@ -104,9 +104,9 @@ def _error_spans(root) -> list[tuple[int, int]]:
                 return spans
 
 
-def _unrecoverable(model: SourceModel, root, parsed: bytes) -> SyntaxProblem | None:
-    """KL001 for a tree with errors: unbalanced brackets, or most of the code unparsed."""
-    bad = bracket_problem(parsed)
+def _unrecoverable(model: SourceModel, root, source: bytes, parsed: bytes) -> SyntaxProblem | None:
+    """KL001 for a tree with errors: unbalanced brackets (in the original bytes), or most of the code unparsed."""
+    bad = bracket_problem(source)
     if bad is not None:
         line, col = model.position(bad[0])
         return SyntaxProblem(line=line, col=col, message=bad[2])
