@@ -82,7 +82,9 @@ def default_title(path: str) -> str:
     if path in ("-", ""):
         return "Untitled"
     stem = os.path.basename(path)
-    for suffix in (".py", ".pyi", ".cu", ".cuh"):
+    from karpathy_lint.parse import CPP_SUFFIXES, CUDA_SUFFIXES, PYTHON_SUFFIXES
+
+    for suffix in PYTHON_SUFFIXES + CUDA_SUFFIXES + CPP_SUFFIXES:
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
