@@ -15,7 +15,7 @@ suffix, as with ``extend-include = ["*.h"]``.
 
 In pytest a fixed sample runs (every SAMPLE_STEP-th file of each set). The figures:
 
-    python tests/cuda_wild.py --all [--jobs N] [--set cub]
+    python tests/test_cuda_wild.py --all [--jobs N] [--set cub]
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_roundtrip import check_file  # noqa: E402  (the same checks as the round trip)
 
 from karpathy_lint.config import Settings  # noqa: E402
-from karpathy_lint.engine import lint_source  # noqa: E402
+from karpathy_lint.engine import build_model, lint_source  # noqa: E402
 
 CCCL = "/usr/local/cuda/include/cccl"
 SAMPLE_STEP = 10
@@ -70,8 +70,8 @@ def sets() -> dict[str, list[str]]:
     return found
 
 
-def check(src: str) -> tuple[str, bool, str, str]:
-    """(path, KL001 on the original?, scaffold status, detail)."""
+def check(src: str) -> tuple:
+    """(path, KL001 on the original?, scaffold status, detail, (bytes of code, of them unreadable))."""
     with open(src, "rb") as fh:
         old = fh.read()
     name = os.path.basename(src)
@@ -79,7 +79,17 @@ def check(src: str) -> tuple[str, bool, str, str]:
         name += ".cuh"  # scaffold and lint under a CUDA name: the checks below read it back the same way
     kl001 = any(f.code == "KL001" for f in lint_source(name, old, SETTINGS).findings)
     status, detail = check_file(src, "cuda")
-    return src, kl001, status, detail
+    return src, kl001, status, detail, _unreadable(name, old)
+
+
+def _unreadable(name: str, source: bytes) -> tuple[int, int]:
+    """Bytes of code (outside comments and blanks) and how many of them lie in unparsed regions."""
+    import re
+
+    model = build_model(name, source, SETTINGS)
+    code = re.sub(rb"/\*.*?\*/|//[^\n]*|\s+", b"", source, flags=re.S)
+    bad = sum(len(re.sub(rb"/\*.*?\*/|//[^\n]*|\s+", b"", source[a:b], flags=re.S)) for a, b in model.unparsed)
+    return len(code), bad
 
 
 def run(files: list[str], jobs: int):
@@ -99,9 +109,12 @@ def summary(label: str, results) -> str:
     refused = sum(r[2] == "refused" for r in results)
     failed = sum(r[2] == "fail" for r in results)
     pct = lambda k: f"{100.0 * k / n:.1f}%" if n else "-"  # noqa: E731
+    with_gaps = sum(r[4][1] > 0 for r in results)
+    code, bad = sum(r[4][0] for r in results), sum(r[4][1] for r in results)
     return (f"{label}: {n} files; lint without KL001 {n - kl001} ({pct(n - kl001)}); "
             f"scaffold added a header to {added} ({pct(added)}), {other_ok} merged/unchanged, "
-            f"{refused} refused, {failed} damaged or KL2 after scaffold")
+            f"{refused} refused, {failed} damaged or KL2 after scaffold; "
+            f"{with_gaps} files hold an unparsed region, {100.0 * bad / max(code, 1):.1f}% of the code bytes")
 
 
 # -- pytest: a fixed sample ------------------------------------------------------------------------------
