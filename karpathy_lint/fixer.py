@@ -1,7 +1,8 @@
 """`--fix`: apply fixes, re-lint, repeat until nothing more applies."""
 from __future__ import annotations
 
-from karpathy_lint.engine import lint_source, split_bom
+from karpathy_lint.engine import lint_source
+from karpathy_lint.files import split_bom
 from karpathy_lint.fixes import apply_edits, select_fixes
 
 MAX_ROUNDS = 10

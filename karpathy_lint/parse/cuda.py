@@ -12,6 +12,8 @@ import bisect
 import re
 from functools import lru_cache
 
+from karpathy_lint.files import detect_newline
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.cpp_macros import MacroSettings, bracket_problem, first_code_offset, neutralise
@@ -34,7 +36,7 @@ NAME_TYPES = ("identifier", "field_identifier", "qualified_identifier", "destruc
 
 
 @lru_cache(maxsize=1)
-def _language():
+def grammar():
     import tree_sitter as ts
     import tree_sitter_cuda as tsc
 
@@ -45,12 +47,12 @@ def _language():
 def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     import tree_sitter as ts
 
-    lang, query = _language()
+    lang, query = grammar()
     macros = MacroSettings(settings.attribute_macros, settings.namespace_macros, settings.statement_macros)
     parsed = neutralise(source, macros)
     root = ts.Parser(lang).parse(parsed).root_node
     model = SourceModel(path=path, language="cuda", source=source, text=text)
-    model.newline = "\r\n" if b"\r\n" in source[:4096] else "\n"
+    model.newline = detect_newline(source)
     if root.has_error:
         model.unparsed = _error_spans(root)
         problem = _unrecoverable(model, root, source, parsed)
@@ -62,7 +64,7 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     line_starts = model.line_starts
     comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
-    model.notes = build_notes(comments, settings.marker, "//")
+    model.notes = build_notes(comments, settings.marker, LANGUAGES["cuda"].line_comment)
     model.header = _header(model, parsed, comments, settings)
     if model.header is not None and any(a < model.header.end and model.header.start < b for a, b in model.unparsed):
         model.syntax_error = _problem(model, root, source)  # the header itself sits in an unreadable region
@@ -165,7 +167,7 @@ def _header(model: SourceModel, parsed: bytes, comments: list[Comment], settings
         if row == chosen.line and text.startswith("*") and not text.startswith("**"):
             prefix = "*"  # `/**` opener
         lines.append(HeaderLine(line=row, text=text[len(prefix):], start=pos + len(prefix.encode()), prefix=prefix))
-    return build_header("block_comment", chosen.start, chosen.end, lines, settings.tag, model.newline)
+    return build_header(LANGUAGES["cuda"].header_form, chosen.start, chosen.end, lines, settings.tag, model.newline)
 
 
 def _declarator_name(node, source: bytes) -> str | None:

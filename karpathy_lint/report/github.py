@@ -12,7 +12,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(run: Run, stream) -> None:
+def render_github(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
     for f in run.findings:
         stream.write(
             f"::error title={_escape_property('karpathy-lint ' + f.code)},file={_escape_property(f.path)},"

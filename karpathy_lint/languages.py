@@ -1,0 +1,81 @@
+"""The language registry: one entry per language the linter reads.
+
+Everything that differs between languages lives here: the file suffixes, the
+parser (imported only when a file of that language is parsed), the line
+comment marker, the form of the header block and the scaffold template for a
+new file. Discovery, the engine, the rules and the scaffold read this table;
+adding a language is one `LanguageSpec` below (plus its parser module and
+template), nothing else.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from karpathy_lint.model import SourceModel
+
+HeaderForm = Literal["docstring", "block_comment"]
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str  # what `SourceModel.language`, `Rule.languages` and examples say
+    label: str  # how messages name it
+    suffixes: tuple[str, ...]  # lower case, with the dot
+    # "module:function", called as function(path, source, text, settings) -> SourceModel; the module also
+    # defines `grammar()`, which loads the tree-sitter grammar (once; worker processes inherit it)
+    parser: str
+    line_comment: str  # "#" or "//": the inline marker is `<line_comment> Karpathy: text`
+    header_form: HeaderForm  # where the header block lives
+    template: str  # file under codemods/templates for `karpathy-scaffold NEW_FILE`
+
+    def parse(self, path: str, source: bytes, text: str, settings) -> SourceModel:
+        module, _, function = self.parser.partition(":")
+        return getattr(importlib.import_module(module), function)(path, source, text, settings)
+
+    def load_grammar(self) -> None:
+        importlib.import_module(self.parser.partition(":")[0]).grammar()
+
+    @property
+    def header_description(self) -> str:
+        """How a message names the header's place."""
+        return "module docstring" if self.header_form == "docstring" else "leading /* ... */ comment"
+
+
+# C++ files are read by the CUDA parser (tree-sitter-cuda is a superset of tree-sitter-cpp). A folder walk picks
+# them up only when the `include`/`extend-include` settings name them; the default include is .py/.pyi/.cu/.cuh.
+CPP_SUFFIXES = (".h", ".hpp", ".hh", ".hxx", ".h++", ".cpp", ".cc", ".cxx", ".c++", ".inl", ".ipp", ".tpp")
+
+LANGUAGES: dict[str, LanguageSpec] = {
+    spec.name: spec
+    for spec in (
+        LanguageSpec("python", "Python", (".py", ".pyi"), "karpathy_lint.parse.python:parse_python", "#", "docstring",
+                     "new.py.tmpl"),
+        LanguageSpec("cuda", "CUDA/C++", (".cu", ".cuh") + CPP_SUFFIXES, "karpathy_lint.parse.cuda:parse_cuda", "//",
+                     "block_comment", "new.cu.tmpl"),
+    )
+}
+STDIN_LANGUAGE = "python"  # `-` without --stdin-filename
+
+
+def language_for(path: str) -> LanguageSpec | None:
+    """The language of a file, by suffix (case-insensitive); None for files the linter does not read."""
+    if path == "-":
+        return LANGUAGES[STDIN_LANGUAGE]
+    lower = path.lower()
+    for spec in LANGUAGES.values():
+        if lower.endswith(spec.suffixes):
+            return spec
+    return None
+
+
+def all_suffixes() -> tuple[str, ...]:
+    return tuple(s for spec in LANGUAGES.values() for s in spec.suffixes)
+
+
+def not_readable_message() -> str:
+    """Why a file of another kind is not checked: `not a Python or CUDA file (.py, .pyi, .cu, .cuh)`."""
+    labels = " or ".join(spec.label for spec in LANGUAGES.values())
+    return f"not a {labels} file ({', '.join(all_suffixes())})"
