@@ -86,11 +86,12 @@ _TAGS = {b"struct", b"class", b"union"}
 _ACCESS = {b"public", b"private", b"protected", b"signals", b"slots"}
 
 # One token per match, the blanks before it skipped inside the regex (no Python step per run of blanks);
-# identifiers first, the most common token (one followed by `"` is a string prefix: `R"(...)"`, `u8"..."`).
+# identifiers first, the most common token, a qualified name (`cub::detail::f`) as one (an identifier followed
+# by `"` is a string prefix: `R"(...)"`, `u8"..."`).
 # A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
 TOKEN = re.compile(
     rb"""\s*(?:
-    (?P<i>[A-Za-z_$][\w$]*(?![\w$"]))
+    (?P<i>[A-Za-z_$][\w$]*(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*)*(?![\w$"]))
     |(?P<c>//(?:\\\r?\n|[^\n])*|/\*.*?(?:\*/|\Z))
     |(?P<p>\#(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[^\n])*)
     |(?P<r>(?:u8|[uUL])?R"(?P<delim>[^()\\\s"]{0,16})\(.*?\)(?P=delim)")
@@ -100,6 +101,9 @@ TOKEN = re.compile(
     """,
     re.S | re.X,
 )
+_GROUP_NAMES = {index: name for name, index in TOKEN.groupindex.items()}
+_GROUP_NAMES[TOKEN.groupindex["delim"]] = "r"
+_COMMENT, _PP = TOKEN.groupindex["c"], TOKEN.groupindex["p"]
 _PP_DIRECTIVE = re.compile(rb"[ \t]*\#[ \t]*(\w*)")
 _PP_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
 _DEFINE = re.compile(rb"[ \t]*\#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)]*\))?(.*)", re.S)
@@ -125,9 +129,13 @@ def _matcher(names: tuple[str, ...]):
     exact = {n.encode() for n in names if "*" not in n}
     globs = [n for n in names if "*" in n]
     pattern = re.compile("|".join(fnmatch.translate(g) for g in globs).encode()) if globs else None
+    seen: dict[bytes, bool] = {}  # names repeat: one regex test per distinct name
 
     def match(name: bytes) -> bool:
-        return name in exact or (pattern is not None and pattern.match(name) is not None)
+        hit = seen.get(name)
+        if hit is None:
+            hit = seen[name] = name in exact or (pattern is not None and pattern.match(name) is not None)
+        return hit
 
     return match
 
@@ -147,15 +155,16 @@ class _Tokens:
     def __init__(self, source: bytes):
         kind, start, end, text, pp = [], [], [], [], []
         add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
+        names = _GROUP_NAMES
         for m in TOKEN.finditer(source):
-            k = m.lastgroup
-            if k == "c" or k is None:
+            g = m.lastindex
+            if g == _COMMENT:
                 continue
-            a, b = m.span(k)
-            if k == "p":
+            a, b = m.span(g)
+            if g == _PP:
                 pp.append((a, b))
                 continue
-            add_kind(k)
+            add_kind(names[g])
             add_start(a)
             add_end(b)
             add_text(source[a:b])
@@ -272,6 +281,7 @@ class _Walker:
         self.n = len(toks.text)
         self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
         self.local = _local_attribute_macros(source, toks.pp, self.is_attr)
+        self._macro: dict[bytes, bool] = {}
         self.spans: list[tuple[int, int]] = []
 
     def text(self, i: int) -> bytes | None:
@@ -314,7 +324,11 @@ class _Walker:
         return self.n - 1
 
     def is_macro(self, name: bytes) -> bool:
-        return name in self.local or self.is_attr(name) or _CAPS.fullmatch(name) is not None
+        hit = self._macro.get(name)
+        if hit is None:
+            hit = self._macro[name] = (name in self.local or self.is_attr(name)
+                                       or _CAPS.fullmatch(name) is not None)
+        return hit
 
     def declaration_follows(self, j: int) -> bool:
         """Tokens from j read as the rest of a declaration (a type and a name, a keyword, a constructor)."""
@@ -397,8 +411,8 @@ class _Walker:
                         spans.append((starts[i], ends[end - 1]))
                         i = end
                         continue
-                if (tok in self.local or self.is_attr(tok)) and i and (kind[i - 1] == "i" or text[i - 1] in (
-                        b">", b"*", b"&", b"&&")) and self.t.kind[i + 1:i + 2] == ["i"] and self.text(i + 2) == b"(":
+                if self.text(i + 2) == b"(" and kind[i + 1] == "i" and i and (kind[i - 1] == "i" or text[i - 1] in (
+                        b">", b"*", b"&", b"&&")) and (tok in self.local or self.is_attr(tok)):
                     spans.append((starts[i], ends[i]))  # `static T CUTLASS_DEVICE f(...)`: before the name
                     i += 1
                     continue

@@ -23,8 +23,8 @@ from karpathy_lint.parse.treesitter import collect_comments, first_error, node_t
 QUERY = """
 (comment) @comment
 (function_definition) @fn
-(declaration declarator: (_) @decl)
-(field_declaration declarator: (_) @decl)
+(declaration declarator: [(function_declarator) (pointer_declarator) (reference_declarator)] @decl)
+(field_declaration declarator: [(function_declarator) (pointer_declarator) (reference_declarator)] @decl)
 (compound_statement (_) @stmt)
 """
 # more of the file than this unparsed (by bytes of code): its structure is not recovered, KL001
@@ -207,14 +207,16 @@ def _clean_name(text: str) -> list[str]:
     return [p for p in text.split("::") if p]
 
 
-def _scopes(node) -> tuple[list[str], list[str], bool, bool]:
-    """(enclosing namespaces, enclosing classes, inside a class body, inside a function or ERROR)."""
+def _scopes(node) -> tuple[list[str], list[str], bool, bool, bool]:
+    """(enclosing namespaces, enclosing classes, inside a class body, inside a function, inside an ERROR)."""
     namespaces: list[str] = []
     classes: list[str] = []
-    in_class = in_function = False
+    in_class = in_function = in_error = False
     p = node.parent
     while p is not None:
         t = p.type
+        if t == "ERROR":
+            in_error = True
         if t == "namespace_definition":
             name = p.child_by_field_name("name")
             if name is not None:
@@ -228,7 +230,7 @@ def _scopes(node) -> tuple[list[str], list[str], bool, bool]:
         elif t in ("function_definition", "lambda_expression", "compound_statement"):
             in_function = True
         p = p.parent
-    return namespaces, classes, in_class, in_function
+    return namespaces, classes, in_class, in_function, in_error
 
 
 def _names(parts: list[str], namespaces: list[str], classes: list[str]) -> tuple[str, tuple[str, ...]]:
@@ -267,8 +269,7 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
     names, _ = _param_names(params_node, source) if params_node is not None else ([], [])
     prefix = source[node.start_byte : decl.start_byte]
     kind = "kernel" if b"__global__" in prefix else "device" if b"__device__" in prefix else "host"
-    namespaces, classes, in_class, in_function = _scopes(node)
-    uncertain = _inside_error(node)
+    namespaces, classes, in_class, in_function, uncertain = _scopes(node)
     # members defined in a class body, nested functions and operator overloads need not be listed
     nested = in_class or in_function or parts[-1].startswith("operator")
     outer = node.parent if node.parent is not None and node.parent.type == "template_declaration" else node
@@ -299,15 +300,6 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
     )
 
 
-def _inside_error(node) -> bool:
-    p = node.parent
-    while p is not None:
-        if p.is_error:
-            return True
-        p = p.parent
-    return False
-
-
 def _declaration(model: SourceModel, decl) -> Definition | None:
     """A function declared without a body: never demanded, accepted when listed (params compared)."""
     func = _function_declarator(decl)
@@ -318,7 +310,7 @@ def _declaration(model: SourceModel, decl) -> Definition | None:
     if not parts:
         return None
     node = decl.parent
-    namespaces, classes, _, in_function = _scopes(node)
+    namespaces, classes, _, in_function, uncertain = _scopes(node)
     if in_function:
         return None  # `T x(a, b);` in a body is a variable, not a function
     params_node = func.child_by_field_name("parameters")
@@ -328,5 +320,5 @@ def _declaration(model: SourceModel, decl) -> Definition | None:
         name=parts[-1], qualname=key, kind="declaration", params=tuple(names),
         display=f"{'::'.join(parts)}({', '.join(names)})", line=node.start_point[0] + 1,
         end_line=node.end_point[0] + 1, start=node.start_byte, end=node.end_byte, body_start=node.end_byte,
-        statements=0, listable=False, private=False, aliases=aliases, uncertain=_inside_error(node),
+        statements=0, listable=False, private=False, aliases=aliases, uncertain=uncertain,
     )
