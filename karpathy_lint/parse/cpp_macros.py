@@ -12,15 +12,19 @@ What is blanked (never an expression that is code):
 * a macro in *attribute position*: at the start of a declaration (after `;`,
   `{`, `}`, a `template <...>` header, an access specifier, a decl specifier
   such as `static`, or another blanked macro) and followed by the rest of a
-  declaration; or between `struct`/`class`/`union` and the type's name.
+  declaration; between `struct`/`class`/`union` and the type's name; and,
+  for configured or file-defined ones, between a return type and the
+  function's name (`static T CUTLASS_DEVICE f(...)`).
   A macro is a configured attribute macro, one the file `#define`s to an
   attribute-like expansion (`#define HD __host__ __device__`), or any
   ALL_CAPS name with an underscore (`CUTLASS_HOST_DEVICE`, `TORCH_API`);
 * a namespace or statement macro standing as a statement (with its
   arguments), and any ALL_CAPS call standing alone on its line or whose
   arguments hold statements (`NV_IF_TARGET(NV_IS_HOST, (f();))`);
-* `__align__(...)`, `__cluster_dims__(...)`, `_Pragma(...)` anywhere in code,
-  and `__host__`/`__device__` after a lambda's capture list;
+* `__align__(...)`, `__attribute__((...))`, `__declspec(...)`,
+  `__cluster_dims__(...)`, `_Pragma(...)` anywhere in code; `__host__`/
+  `__device__` (or a macro) after a lambda's capture list; a `= {...}`
+  default argument (tree-sitter-cuda 0.21 cannot read it; the parameter stays);
 * the directive lines of an `#if`/`#ifndef` ... `#endif` wrapping the whole
   file (an include guard, `#if !defined(X)`), so its contents are top-level;
 * the condition of every `#if`/`#elif` becomes `1` (function-like macros and
