@@ -24,7 +24,8 @@ What is blanked (never an expression that is code):
 * `__align__(...)`, `__attribute__((...))`, `__declspec(...)`,
   `__cluster_dims__(...)`, `_Pragma(...)` anywhere in code; `__host__`/
   `__device__` (or a macro) after a lambda's capture list; a `= {...}`
-  default argument (tree-sitter-cuda 0.21 cannot read it; the parameter stays);
+  default argument and the default of an unnamed parameter (`T* = nullptr`)
+  (tree-sitter-cuda 0.21 reads neither; the parameter stays);
 * the directive lines of an `#if`/`#ifndef` ... `#endif` wrapping the whole
   file (an include guard, `#if !defined(X)`), so its contents are top-level;
 * the condition of every `#if`/`#elif` becomes `1` (function-like macros and
@@ -327,6 +328,22 @@ class _Walker:
                     return j - 1
         return self.n - 1
 
+    def default_end(self, i: int) -> int:
+        """Index just past a default value starting at token i: the next `,` or `)` outside brackets."""
+        depth = 0
+        text = self.t.text
+        for j in range(i, self.n):
+            tok = text[j]
+            if tok in (b"(", b"[", b"{"):
+                depth += 1
+            elif tok in (b")", b"]", b"}"):
+                if depth == 0:
+                    return j
+                depth -= 1
+            elif depth == 0 and tok in (b",", b";"):
+                return j
+        return self.n
+
     def is_macro(self, name: bytes) -> bool:
         hit = self._macro.get(name)
         if hit is None:
@@ -444,6 +461,13 @@ class _Walker:
                     # `T x = {}` as a default argument: tree-sitter-cuda 0.21 cannot read it
                     spans.append((starts[i], ends[close]))
                     i = close + 1
+                    start = tag = False
+                    continue
+                elif tok == b"=" and i and text[i - 1] in (b"*", b"&", b"&&") and ends[i - 1] < starts[i]:
+                    # `T* = nullptr`: a default for an unnamed parameter, which tree-sitter-cuda 0.21 cannot read
+                    end = self.default_end(i + 1)
+                    spans.append((starts[i], ends[end - 1]))
+                    i = end
                     start = tag = False
                     continue
                 elif tok == b"[" and self.text(i + 1) == b"[":

@@ -91,19 +91,59 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     return model
 
 
+# inside an ERROR node, error-free children of these types were read all the same (tree-sitter recovers locally:
+# a namespace-wide ERROR may hold hundreds of whole function definitions); the rest of the node is unparsed
+_RECOVERED = frozenset({
+    "function_definition", "declaration", "template_declaration", "field_declaration", "namespace_definition",
+    "comment", "expression_statement", "compound_statement", "type_definition", "alias_declaration",
+    "using_declaration", "enum_specifier", "struct_specifier", "class_specifier", "union_specifier",
+    "static_assert_declaration", "linkage_specification", "return_statement", "if_statement", "for_statement",
+    "while_statement", "preproc_include", "preproc_def", "preproc_function_def", "preproc_call", "preproc_if",
+    "preproc_ifdef", "access_specifier", "field_declaration_list", "declaration_list",
+})
+
+
 def _error_spans(root) -> list[tuple[int, int]]:
-    """Byte ranges of the outermost ERROR nodes (and MISSING tokens), in file order."""
+    """Byte ranges the parser could not read, in file order: MISSING tokens, and the parts of each ERROR
+    node that are not whole constructs it recovered."""
     spans: list[tuple[int, int]] = []
-    cursor = root.walk()
-    while True:
-        node = cursor.node
-        if node.is_error or node.is_missing:
+
+    def inside_error(node) -> None:
+        for child in node.children:
+            if child.is_missing:
+                spans.append((child.start_byte, child.start_byte + 1))
+            elif child.is_error:
+                inside_error(child)
+            elif child.has_error:
+                outside_error(child)
+            elif child.type not in _RECOVERED:
+                spans.append((child.start_byte, max(child.end_byte, child.start_byte + 1)))
+        if not node.children:
             spans.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
-        elif node.has_error and cursor.goto_first_child():
-            continue
-        while not cursor.goto_next_sibling():
-            if not cursor.goto_parent():
-                return spans
+
+    def outside_error(top) -> None:
+        cursor = top.walk()
+        while True:
+            node = cursor.node
+            if node.is_missing:
+                spans.append((node.start_byte, node.start_byte + 1))
+            elif node.is_error:
+                inside_error(node)
+            elif node.has_error and cursor.goto_first_child():
+                continue
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent() or cursor.node == top:
+                    return
+
+    outside_error(root)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:  # neighbouring pieces of one ERROR are one region
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
 
 
 def _unrecoverable(model: SourceModel, root, source: bytes, parsed: bytes) -> SyntaxProblem | None:
