@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -384,7 +385,11 @@ def main() -> int:
     stats = {name: summarize(v) for name, v in samples.items()}
     text = render(args, stats, versions, skipped, floors, fixit_row, cuda_row, scale, n_files, mb,
                   load_before, load_after, one_file.relative_to(work))
-    Path(args.output).write_text(text)
+    out = Path(args.output)
+    old = out.read_text() if out.exists() else ""
+    # the sections pipeline_bench.py and render_bench.py write into the same file stay
+    kept = [m.group(0) for m in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", old, re.S)]
+    out.write_text(text.rstrip("\n") + "".join("\n\n" + k for k in kept) + "\n")
     print(text)
     return 0
 

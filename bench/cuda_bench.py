@@ -6,7 +6,7 @@ One process, one core, files read into memory first; interleaved rounds (bare pa
 alternating). "Lint" is `engine.lint_source` with the default settings and no cache: macro
 neutralisation, the tree-sitter parse, the query, the header and every rule. The CLI's cold wall time
 (`--no-cache --jobs 1`, start-up included) is measured once beside it. `--write` replaces the CUDA section of
-bench/RESULTS.md (between its `cuda-bench` markers).
+bench/RESULTS.md (between its `cuda` markers).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 
 CUB = "/usr/local/cuda/include/cccl/cub"
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-START, END = "<!-- cuda-bench:start -->", "<!-- cuda-bench:end -->"
+START, END = "<!-- cuda:start -->", "<!-- cuda:end -->"
 
 
 def main(argv: list[str]) -> int:

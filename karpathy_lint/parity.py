@@ -98,9 +98,9 @@ def _compute(model: SourceModel) -> Parity:
     out.stale = stale
     out.missing = sorted(missing, key=lambda d: d.start)
     for entry in listed:
-        defs = [d for d in known.get(entry_key(entry.name), ()) if not d.uncertain]
-        if defs and not entry.malformed and not _params_match(entry, defs):
-            out.params.append((entry, defs[0]))
+        found = [d for d in known.get(entry_key(entry.name), ()) if not d.uncertain]
+        if found and not entry.malformed and not _params_match(entry, found):
+            out.params.append((entry, found[0]))
     return out
 
 

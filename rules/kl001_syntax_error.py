@@ -42,9 +42,14 @@ class SyntaxError_(Rule):
               language="cuda"),
     ]
     INVALID = [
-        Invalid("x = 1\ndef f(x:\n    return x\n", line=2),
-        Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2),
-        Invalid("void f(int x) {\n  if (x) {\n    x = 1;\n}\n", language="cuda", line=1),
+        Invalid("x = 1\ndef f(x:\n    return x\n", line=2,
+                column=6,
+                message="syntax error: '(' was never closed"),
+        Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2,
+                column=10,
+                message="syntax error: `(` is closed by `}`"),
+        Invalid("void f(int x) {\n  if (x) {\n    x = 1;\n}\n", language="cuda", line=1, column=15,
+                message="syntax error: `{` is never closed"),
     ]
 
     reads_broken_files = True

@@ -138,7 +138,7 @@ def sarif_log(run: Run) -> dict:
         {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": {"artifactLocation": _location(path, cwd)}}]}
         for path, message in run.errors
     ]
-    invocation = {"executionSuccessful": not run.errors}
+    invocation: dict[str, object] = {"executionSuccessful": not run.errors}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {
