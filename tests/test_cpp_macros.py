@@ -13,8 +13,8 @@ DATA = Path(__file__).resolve().parent / "data" / "cutlass_style"
 CUB = "/usr/local/cuda/include/cccl/cub"
 
 
-def blanked(src: str, macros: MacroSettings = MacroSettings()) -> str:
-    out = neutralise(src.encode(), macros)
+def blanked(src: str, macros: MacroSettings | None = None) -> str:
+    out = neutralise(src.encode(), macros or MacroSettings())
     assert len(out) == len(src.encode())
     return out.decode()
 

@@ -158,11 +158,15 @@ class _Tokens:
     __slots__ = ("kind", "start", "end", "text", "pp")
 
     def __init__(self, source: bytes):
-        kind, start, end, text, pp = [], [], [], [], []
+        kind: list[str] = []
+        start: list[int] = []
+        end: list[int] = []
+        text: list[bytes] = []
+        pp: list[tuple[int, int]] = []
         add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
         names = _GROUP_NAMES
         for m in TOKEN.finditer(source):
-            g = m.lastindex
+            g = m.lastindex or 0  # every match holds one token group
             if g == _COMMENT:
                 continue
             a, b = m.span(g)
@@ -254,9 +258,9 @@ def _wrapper(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
             depth -= 1
             if depth == 0:
                 lines.append((a, b))
-                return lines if (a, b) == pp[-1] or all(
-                    _PP_DIRECTIVE.match(source, c, d).group(1) not in (b"if", b"ifdef", b"ifndef")
-                    for c, d in pp[pp.index((a, b)) + 1:]) else []
+                later = (_PP_DIRECTIVE.match(source, c, d) for c, d in pp[pp.index((a, b)) + 1:])
+                return lines if all(d is None or d.group(1) not in (b"if", b"ifdef", b"ifndef")
+                                    for d in later) else []
     return []
 
 
