@@ -38,6 +38,8 @@ from karpathy_lint.languages import CPP_SUFFIXES, LANGUAGES, all_suffixes, langu
 from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
 
+from .harvest import fill_descriptions, module_title
+
 MERGE_CODES = ("KL202", "KL203", "KL206")
 ROLE_PLACEHOLDER = ("TODO: say where this file sits in {project}: what calls it, what it computes "
                     "and what it hands on.")
@@ -335,23 +337,38 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
     docstring = LANGUAGES[model.language].header_form == "docstring"
     if model.header is not None and model.header.is_convention_header:
         new = _merge(path, body, settings)
+        new = _harvest_descriptions(path, new, settings, model, {e.name for e in model.header.entries})
         if docstring:
             old_doc = body[model.header.start : model.header.end]
             new = _python_raw_prefix(path, new, settings, old_doc)
         _verify_merge(path, body, new, model, settings)
         return Result(path, "merged" if new != body else "unchanged", source, bom + new)
 
-    title = _check_title(module if module is not None else default_title(path))
+    title = _check_title(module if module is not None else _harvest_title(model) or default_title(path))
     if docstring:
         skeleton, at, lead, old_doc = _python_add_header(model, body, title, settings)
     else:
         skeleton, at, lead = _cuda_add_header(model, body, title, settings)
         old_doc = b""
     new = _merge(path, skeleton, settings)
+    new = _harvest_descriptions(path, new, settings, model, set())
     if docstring:
         new = _python_raw_prefix(path, new, settings, old_doc)
     _verify_added(path, body, new, at, lead, model, settings)
     return Result(path, "header added", source, bom + new)
+
+
+# -- harvest: what the file already says (issue 20; the work is in codemods/harvest.py) -------------------------
+
+
+def _harvest_title(model: SourceModel) -> str | None:
+    """The module docstring's first sentence, for the `Module:` line (None: use the file name)."""
+    return module_title(model)
+
+
+def _harvest_descriptions(path: str, new: bytes, settings, model: SourceModel, listed: set[str]) -> bytes:
+    """Placeholder descriptions of entries this run added (not those in `listed`) -> docstring first lines."""
+    return fill_descriptions(path, new, settings, model, skip=listed)
 
 
 def _verify_common(path: str, new: bytes, settings) -> tuple[SourceModel, Header]:

@@ -1,7 +1,7 @@
 """The `karpathy-lint` command line (click).
 
 `karpathy-lint [OPTIONS] [PATHS]...` checks files; subcommands: `rule`,
-`clean`, `verify-shapes`, `render`. Exit codes: 0 no findings, 1 findings, 2 usage or
+`clean`, `verify-shapes`, `render`, `server`. Exit codes: 0 no findings, 1 findings, 2 usage or
 config error, or a file that could not be read or parsed.
 """
 from __future__ import annotations
@@ -151,6 +151,17 @@ def clean(cache_dir):
 
     removed = clean_cache(cache_dir)
     click.echo(f"removed {removed}" if removed else "no cache to remove")
+
+
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport).")
+def server(stdio):
+    """Run the language server (LSP over stdio) for editors; needs the `server` extra."""
+    from karpathy_lint.server import EXTRA_HINT, missing_dependency, run
+
+    if missing_dependency() is not None:
+        _fail(EXTRA_HINT)
+    sys.exit(run())
 
 
 @main.command("verify-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
