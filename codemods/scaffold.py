@@ -34,7 +34,7 @@ from importlib import resources
 from karpathy_lint.engine import build_model
 from karpathy_lint.files import InputError, detect_newline, split_bom
 from karpathy_lint.fixer import fix_source
-from karpathy_lint.languages import LANGUAGES, all_suffixes, language_for
+from karpathy_lint.languages import CPP_SUFFIXES, LANGUAGES, all_suffixes, language_for
 from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
 
@@ -449,6 +449,9 @@ def create_new(path: str, settings, module: str | None = None) -> Result:
         suffix = os.path.splitext(path)[1].lower()
         raise ScaffoldError(f"no template for {suffix or 'a file without an extension'!r} "
                             f"(new files: {', '.join(all_suffixes())})")
+    if path.lower().endswith(CPP_SUFFIXES):
+        raise ScaffoldError(f"no template for {os.path.splitext(path)[1]!r} (new files: .py, .pyi, .cu, .cuh); "
+                            "existing C++ files are scaffolded")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ScaffoldError(f"cannot create it: folder {os.path.dirname(path) or '.'!r} does not exist")

@@ -51,6 +51,12 @@ class Settings:
     tag: str = "karpathys_code_comments"
     project: str = ""  # "" = not known: KL109 accepts any title, the scaffold uses the repository folder's name
     project_from: str = ""  # "config" (the `project` key) or "pyproject" ([project].name, a guess)
+    # global: where the linter looks and how it reads CUDA/C++ (not rule options)
+    include: tuple[str, ...] = ("*.py", "*.pyi", "*.cu", "*.cuh")
+    extend_include: tuple[str, ...] = ()
+    attribute_macros: tuple[str, ...] = ()
+    namespace_macros: tuple[str, ...] = ()
+    statement_macros: tuple[str, ...] = ()
     # the rule options a config sets, as sorted (field, value) pairs; each rule declares its own
     # (Rule.options) and reads them as attributes: `settings.lines_per_comment`
     options: tuple[tuple[str, object], ...] = ()
@@ -101,6 +107,11 @@ _KEYS: dict[str, tuple[str, str]] = {
     "marker": ("marker", "word"),
     "tag": ("tag", "word"),
     "project": ("project", "string"),
+    "include": ("include", "globs"),
+    "extend-include": ("extend_include", "globs"),
+    "attribute-macros": ("attribute_macros", "macros"),
+    "namespace-macros": ("namespace_macros", "macros"),
+    "statement-macros": ("statement_macros", "macros"),
 }  # plus every rule's options (Rule.options), looked up in the registry
 _META_KEYS = {"extend"}
 
@@ -131,6 +142,16 @@ def _check_value(key: str, kind: str, value, where: str):
             if unknown:
                 raise ConfigError("\n".join(f"{where}: `{key}` names unknown rule {v!r}{rule_suggestion(v)}"
                                             for v in unknown), where, key)
+        return tuple(value)
+    if kind == "macros":
+        from karpathy_lint.parse.cpp_macros import MACRO_NAME
+
+        if not isinstance(value, list) or not all(isinstance(v, str) and MACRO_NAME.fullmatch(v) for v in value):
+            raise bad("a list of macro names (letters, digits and _, `*` as a wildcard)")
+        return tuple(value)
+    if kind == "globs":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise bad("a list of file patterns like \"*.h\"")
         return tuple(value)
     if kind == "per_file":
         if not isinstance(value, dict):

@@ -109,7 +109,7 @@ def _check_paths(options: CheckOptions, resolver, run) -> list[FileResult]:
     found = discover(options.paths, resolver, options.force_exclude)
     run.errors.extend(found.errors)
     if not found.files and not found.errors:
-        _warn_nothing_to_check(options.paths)
+        _warn_nothing_to_check(options.paths, resolver)
     fixing = options.fix or options.diff
     root = None
     if options.use_cache and not fixing:
@@ -133,12 +133,15 @@ def _check_paths(options: CheckOptions, resolver, run) -> list[FileResult]:
     return results
 
 
-def _warn_nothing_to_check(paths: list[str]) -> None:
-    """"0 files checked" is said on stderr, naming what would have been read."""
-    from karpathy_lint.languages import LANGUAGES, all_suffixes
+def _warn_nothing_to_check(paths: list[str], resolver) -> None:
+    """"0 files checked" is said on stderr, naming what a folder walk picks up (the `include` setting)."""
+    from karpathy_lint.languages import LANGUAGES
 
+    first = paths[0] if paths else "."
+    settings = resolver.for_path(os.path.join(first, "x.py") if os.path.isdir(first) else first)
+    patterns = tuple(settings.include) + tuple(settings.extend_include)
     kinds = " or ".join(spec.label for spec in LANGUAGES.values())
-    sys.stderr.write(f"karpathy-lint: warning: no {kinds} files ({', '.join(all_suffixes())}) under "
+    sys.stderr.write(f"karpathy-lint: warning: no {kinds} files ({', '.join(patterns)}) under "
                      f"{', '.join(paths)}\n")
 
 
