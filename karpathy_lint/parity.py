@@ -4,6 +4,7 @@ stale and missing names, then params. Rules KL201-KL206 each report one stage.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -58,6 +59,12 @@ def _compute(model: SourceModel) -> Parity:
         if impl:
             by_name[name] = impl
     required = {name: defs for name, defs in by_name.items() if any(d.listable for d in defs)}
+    # other names an entry may use (C++: `ns::f` for `f`, `f` for `Foo::f`): each resolves to its definitions
+    known = dict(by_name)
+    for d in model.definitions:
+        for alias in d.aliases:
+            if alias not in by_name:
+                known.setdefault(alias, []).append(d)
 
     seen: dict[str, ListEntry] = {}
     listed: list[ListEntry] = []
@@ -71,10 +78,11 @@ def _compute(model: SourceModel) -> Parity:
         seen[key] = entry
         listed.append(entry)
 
-    stale = [e for e in listed if entry_key(e.name) not in by_name]
+    stale = [e for e in listed if entry_key(e.name) not in known and not _maybe_unparsed(model, e.name)]
+    covered = {d.qualname for key in seen for d in known.get(key, ())}
     # the entry a fix writes must pass the params check: take a definition whose params are checked
-    missing = [next((d for d in defs if d.params is not None), defs[0])
-               for name, defs in required.items() if name not in seen]
+    missing = [next((d for d in defs if d.listable and d.params is not None), defs[0])
+               for name, defs in required.items() if name not in covered]
     # a stale entry and a missing definition with the same params and a similar name: a rename
     for entry in list(stale):
         candidates = [
@@ -90,10 +98,20 @@ def _compute(model: SourceModel) -> Parity:
     out.stale = stale
     out.missing = sorted(missing, key=lambda d: d.start)
     for entry in listed:
-        found = by_name.get(entry_key(entry.name))
+        found = [d for d in known.get(entry_key(entry.name), ()) if not d.uncertain]
         if found and not entry.malformed and not _params_match(entry, found):
             out.params.append((entry, found[0]))
     return out
+
+
+def _maybe_unparsed(model: SourceModel, name: str) -> bool:
+    """A region the parser could not read mentions the entry's name: it may define it."""
+    if not model.unparsed:
+        return False
+    word = re.compile(rb"\b" + re.escape(name.replace("::", ".").split(".")[-1].encode()) + rb"\b")
+    # the whole lines an unparsed region touches: tree-sitter's ERROR node may hold only part of the construct
+    return any(word.search(model.source, model.line_start(model.line_of(a)), model.line_end(model.line_of(b - 1)))
+               for a, b in model.unparsed)
 
 
 @lru_cache(maxsize=4096)
@@ -105,30 +123,65 @@ def _similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
-def entry_line_text(d: Definition, description: str = PLACEHOLDER_DESCRIPTION) -> str:
-    return f"{d.display} - {description}"
+CONTINUATION_INDENT = "    "  # a wrapped description continues on lines indented deeper than the entry
 
 
-def insertion_point(model: SourceModel) -> tuple[int, str]:
-    """(byte offset, text before the new entry) for appending to the Function List."""
+def entry_line_text(d: Definition, description: str = PLACEHOLDER_DESCRIPTION, width: int = 0,
+                    lead: str = "\n") -> str:
+    """`display - description`; past `width` characters the description wraps onto continuation lines,
+    each `lead` (newline, decoration, indent) plus four spaces, as the convention documents."""
+    line = f"{d.display} - {description}"
+    indent = lead.lstrip("\r\n")
+    if not width or len(indent) + len(line) <= width:
+        return line
+    import textwrap
+
+    room = max(20, width - len(indent) - len(CONTINUATION_INDENT))
+    rest = textwrap.wrap(description, room, break_long_words=False, break_on_hyphens=False) or [description]
+    first, rest = (f"{d.display} - {rest[0]}", rest[1:]) if len(indent) + len(d.display) + 3 + len(rest[0]) <= width \
+        else (f"{d.display} -", rest)
+    return first + "".join(lead + CONTINUATION_INDENT + part for part in rest)
+
+
+def insertion_point(model: SourceModel, d: Definition | None = None) -> tuple[int, str]:
+    """(byte offset, text before the new entry) for adding `d` to the Function List: after the entry of the
+    nearest definition above it, else first; without `d`, after the last entry."""
     header = model.header
     assert header is not None
     fl = header.section("function_list")
     assert fl is not None and fl.title_line is not None
-    anchor_line = fl.title_line
     indent = ""
     if header.entries:
-        last = header.entries[-1]
-        offset = last.end
         first_line = next(hl for hl in header.lines if hl.line == header.entries[0].line)
         indent = first_line.text[: len(first_line.text) - len(first_line.text.lstrip())]
-        anchor = next(hl for hl in header.lines if hl.line == last.end_line)
+    after = _entry_before(model, d) if d is not None else (header.entries[-1] if header.entries else None)
+    if after is not None:
+        offset = after.end
+        anchor = next(hl for hl in header.lines if hl.line == after.end_line)
     else:
-        anchor = anchor_line
+        anchor = fl.title_line
         offset = anchor.start + len(anchor.text.encode("utf-8"))
-        indent = anchor.text[: len(anchor.text) - len(anchor.text.lstrip())]
-    prefix = anchor.prefix
-    return offset, header.newline + _leading(model, anchor) + prefix + indent
+        if not header.entries:
+            indent = anchor.text[: len(anchor.text) - len(anchor.text.lstrip())]
+    return offset, header.newline + _leading(model, anchor) + anchor.prefix + indent
+
+
+def _entry_before(model: SourceModel, d: Definition) -> ListEntry | None:
+    """The entry of the last listed definition that comes before `d` in the file (source order)."""
+    header = model.header
+    assert header is not None
+    by_key: dict[str, ListEntry] = {}
+    for e in header.entries:
+        if e.name and not (e.malformed and not e.name):
+            by_key.setdefault(entry_key(e.name), e)
+    best = None
+    for other in model.definitions:
+        if other.start >= d.start:
+            break
+        entry = by_key.get(other.qualname)
+        if entry is not None:
+            best = entry
+    return best
 
 
 def _leading(model: SourceModel, hl) -> str:

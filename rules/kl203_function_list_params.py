@@ -48,9 +48,9 @@ class FunctionListParams(Rule):
     ]
     INVALID = [
         Invalid(header("f(x, k) - Keep me") + "def f(x, k, bias=None):\n    return x\n", line=9,
-                expected_fix=header("f(x, k, bias=None) - Keep me") + "def f(x, k, bias=None):\n    return x\n",
+                expected_fix=header("f(x, k, bias) - Keep me") + "def f(x, k, bias=None):\n    return x\n",
                 column=1,
-                message='params of `f` differ: listed (x, k), defined `f(x, k, bias=None)`'),
+                message='params of `f` differ: listed (x, k), defined `f(x, k, bias)`'),
         Invalid(header("f(k, x) - Order matters") + "def f(x, k):\n    return x\n", line=9,
                 expected_fix=header("f(x, k) - Order matters") + "def f(x, k):\n    return x\n",
                 column=1,
@@ -67,7 +67,7 @@ class FunctionListParams(Rule):
 
     def check(self, model, settings):
         for entry, d in parity(model).params:
-            params = d.display[len(d.qualname) + 1 : -1] if d.display.endswith(")") else ""
+            params = d.display[d.display.find("(") + 1 : -1] if d.display.endswith(")") else ""
             if entry.params_start is not None and entry.params_end is not None:
                 fix = self.make_fix([Edit(entry.params_start, entry.params_end, params)],
                                     f"Write the params as `{params}`")
