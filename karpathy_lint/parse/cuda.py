@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from functools import lru_cache
 
 from karpathy_lint.files import detect_newline
@@ -44,13 +45,26 @@ def grammar():
     return lang, ts.Query(lang, QUERY)
 
 
+_LOCAL = threading.local()
+
+
+def _parser(lang):
+    """One tree-sitter Parser per thread, reused for every file (a Parser is not shared between threads)."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        import tree_sitter as ts
+
+        parser = _LOCAL.parser = ts.Parser(lang)
+    return parser
+
+
 def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     import tree_sitter as ts
 
     lang, query = grammar()
     macros = MacroSettings(settings.attribute_macros, settings.namespace_macros, settings.statement_macros)
     parsed = neutralise(source, macros)
-    root = ts.Parser(lang).parse(parsed).root_node
+    root = _parser(lang).parse(parsed).root_node
     model = SourceModel(path=path, language="cuda", source=source, text=text)
     model.newline = detect_newline(source)
     if root.has_error:
