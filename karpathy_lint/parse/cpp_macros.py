@@ -90,25 +90,29 @@ _OPERATOR_WORDS = {b"and", b"or", b"not", b"xor", b"bitand", b"bitor", b"not_eq"
 _TAGS = {b"struct", b"class", b"union"}
 _ACCESS = {b"public", b"private", b"protected", b"signals", b"slots"}
 
-# One token per match, the blanks before it skipped inside the regex (no Python step per run of blanks);
-# identifiers first, the most common token, a qualified name (`cub::detail::f`) as one (an identifier followed
-# by `"` is a string prefix: `R"(...)"`, `u8"..."`).
-# A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
+# One token per match, the blanks and comments before it skipped inside the regex (no Python step for them);
+# the skip never gives back (a token, or the end of the source, always follows it), so a comment is never re-read
+# as code. A one-byte operator that starts no other token is tried first (the most common token), then
+# identifiers, a qualified name (`cub::detail::f`) as one (an identifier followed by `"` is a string prefix:
+# `R"(...)"`, `u8"..."`). Comments are matched without a lazy `.*?` (one step per run of plain bytes, not per
+# byte). A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
 TOKEN = re.compile(
-    rb"""\s*(?:
-    (?P<i>[A-Za-z_$][\w$]*(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*)*(?![\w$"]))
-    |(?P<c>//(?:\\\r?\n|[^\n])*|/\*.*?(?:\*/|\Z))
+    rb"""\s*(?:(?://[^\\\n]*(?:\\(?:\r?\n)?[^\\\n]*)*|/\*[^*]*(?:\*+(?!/)[^*]*)*(?:\*/|\Z))\s*)*(?:
+    (?P<o1>[^\w\s$\#"'./:>\-])
+    |(?P<i>[A-Za-z_$][\w$]*(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*)*(?![\w$"]))
     |(?P<p>\#(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[^\n])*)
     |(?P<r>(?:u8|[uUL])?R"(?P<delim>[^()\\\s"]{0,16})\(.*?\)(?P=delim)")
     |(?P<s>(?:u8|[uUL])?"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
     |(?P<n>\.?\d(?:[eEpP][+-]|[\w.']|)*)
-    |(?P<o>::|->|>>|\S))
+    |(?P<o>::|->|>>|\S)
+    |(?P<z>\Z))
     """,
     re.S | re.X,
 )
 _GROUP_NAMES = {index: name for name, index in TOKEN.groupindex.items()}
 _GROUP_NAMES[TOKEN.groupindex["delim"]] = "r"
-_COMMENT, _PP = TOKEN.groupindex["c"], TOKEN.groupindex["p"]
+_GROUP_NAMES[TOKEN.groupindex["o1"]] = "o"
+_END, _PP = TOKEN.groupindex["z"], TOKEN.groupindex["p"]
 _PP_DIRECTIVE = re.compile(rb"[ \t]*\#[ \t]*(\w*)")
 _PP_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
 _DEFINE = re.compile(rb"[ \t]*\#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)]*\))?(.*)", re.S)
@@ -166,9 +170,9 @@ class _Tokens:
         add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
         names = _GROUP_NAMES
         for m in TOKEN.finditer(source):
-            g = m.lastindex or 0  # every match holds one token group
-            if g == _COMMENT:
-                continue
+            g = m.lastindex  # every match holds one token group
+            if g == _END:
+                break
             a, b = m.span(g)
             if g == _PP:
                 pp.append((a, b))
@@ -561,8 +565,8 @@ def first_code_offset(source: bytes) -> int:
     guard: bytes | None = None
     for m in TOKEN.finditer(source):
         k = m.lastgroup
-        if k == "c" or k is None:
-            continue
+        if k == "z":
+            break
         if k == "p":
             line = m.group(k)
             if _PRAGMA_ONCE.match(line):
