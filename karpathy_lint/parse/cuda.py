@@ -91,14 +91,16 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     model.definitions.sort(key=lambda d: d.start)
 
     skip: set[int] = set()
+    n_lines, size = len(line_starts), len(source)
     for c in comments:
         if c.own_line:
-            end_row = model.line_of(c.end - 1) if c.end > c.start else c.line
-            after = source[c.end : model.line_end(end_row)].strip()
+            end_row = model.line_of(c.end - 1) if c.end > c.start and "\n" in c.text else c.line
+            # code after the comment on its last line (the line ending itself is blank to strip())
+            after = source[c.end : line_starts[end_row] if end_row < n_lines else size].strip()
             skip.update(range(c.line, end_row + (0 if after else 1)))
     count = last = 0
     for i, line in enumerate(text.splitlines(), start=1):
-        if line.strip() and i not in skip:
+        if line and not line.isspace() and i not in skip:
             count += 1
             last = i
     model.code_lines, model.last_code_line = count, last

@@ -1,6 +1,8 @@
 """Small helpers over tree-sitter nodes shared by both parsers."""
 from __future__ import annotations
 
+from operator import attrgetter
+
 
 def node_text(source: bytes, node) -> str:
     return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
@@ -30,15 +32,18 @@ def collect_comments(nodes, source: bytes, line_starts: list[int]):
     from karpathy_lint.model import Comment
 
     comments = []
-    for node in sorted(nodes, key=lambda n: n.start_byte):
+    add = comments.append
+    for node in sorted(nodes, key=_START_BYTE):
+        start, end = node.start_byte, node.end_byte
         row, col = node.start_point
-        own = not source[line_starts[row] : node.start_byte].strip()
-        end = node.end_byte
-        while end > node.start_byte and source[end - 1 : end] in (b"\r", b"\n"):
+        while end > start and source[end - 1] in (13, 10):
             end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
-        comments.append(Comment(line=row + 1, col=col, start=node.start_byte, end=end,
-                                text=source[node.start_byte : end].decode("utf-8", "replace"), own_line=own))
+        add(Comment(line=row + 1, col=col, start=start, end=end, text=source[start:end].decode("utf-8", "replace"),
+                    own_line=not source[line_starts[row] : start].strip()))
     return comments
+
+
+_START_BYTE = attrgetter("start_byte")
 
 
 def split_lines(source: bytes, start: int, end: int, first_line: int):
