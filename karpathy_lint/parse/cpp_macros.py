@@ -417,18 +417,19 @@ class _Walker:
     def run(self) -> list[tuple[int, int]]:
         text, kind, starts, ends = self.t.text, self.t.kind, self.t.start, self.t.end
         spans = self.spans
+        tp = text + [None, None, None]  # `tp[i + 2]` past the end reads None, like `self.text`
         start, tag, lambda_attr = True, False, False
         i = 0
         while i < self.n:
             tok, k = text[i], kind[i]
             if k == "i":
-                if tok in _ALWAYS_CALLS and self.text(i + 1) == b"(":
+                if tok in _ALWAYS_CALLS and tp[i + 1] == b"(":
                     close = self.match_close(i + 1, b"(", b")")
                     spans.append((starts[i], ends[close]))
                     i = close + 1
                     continue
                 if (lambda_attr or (i and text[i - 1] == b"]")) and (tok in _LAMBDA_ATTRS or (
-                        self.is_macro(tok) and self.text(i + 1) in (b"(", b"{", b"mutable", b"->"))):
+                        self.is_macro(tok) and tp[i + 1] in (b"(", b"{", b"mutable", b"->"))):
                     spans.append((starts[i], ends[i]))
                     lambda_attr = True
                     i += 1
@@ -440,20 +441,20 @@ class _Walker:
                         spans.append((starts[i], ends[end - 1]))
                         i = end
                         continue
-                if self.text(i + 2) == b"(" and kind[i + 1] == "i" and i and (kind[i - 1] == "i" or text[i - 1] in (
+                if tp[i + 2] == b"(" and kind[i + 1] == "i" and i and (kind[i - 1] == "i" or text[i - 1] in (
                         b">", b"*", b"&", b"&&")) and (tok in self.local or self.is_attr(tok)):
                     spans.append((starts[i], ends[i]))  # `static T CUTLASS_DEVICE f(...)`: before the name
                     i += 1
                     continue
-                if tok == b"template" and self.text(i + 1) == b"<":
+                if tok == b"template" and tp[i + 1] == b"<":
                     i = self.match_angle(i + 1) + 1
                     start, tag = True, False
                     continue
-                if tok in _ACCESS and self.text(i + 1) == b":":
+                if tok in _ACCESS and tp[i + 1] == b":":
                     i += 2
                     start, tag = True, False
                     continue
-                if tok == b"__launch_bounds__" and self.text(i + 1) == b"(":
+                if tok == b"__launch_bounds__" and tp[i + 1] == b"(":
                     i = self.match_close(i + 1, b"(", b")") + 1
                     continue  # keeps the declaration's state, like a decl specifier
                 if tok in _TAGS:
@@ -464,8 +465,8 @@ class _Walker:
                 lambda_attr = False
                 if tok in (b";", b"{", b"}"):
                     start, tag = True, False
-                elif tok == b"=" and self.text(i + 1) == b"{" and i and kind[i - 1] == "i" and self.text(
-                        close := self.match_close(i + 1, b"{", b"}")) == b"}" and self.text(close + 1) in (b",", b")"):
+                elif tok == b"=" and tp[i + 1] == b"{" and i and kind[i - 1] == "i" and tp[
+                        close := self.match_close(i + 1, b"{", b"}")] == b"}" and tp[close + 1] in (b",", b")"):
                     # `T x = {}` as a default argument: tree-sitter-cuda 0.21 cannot read it
                     spans.append((starts[i], ends[close]))
                     i = close + 1
@@ -478,7 +479,7 @@ class _Walker:
                     i = end
                     start = tag = False
                     continue
-                elif tok == b"[" and self.text(i + 1) == b"[":
+                elif tok == b"[" and tp[i + 1] == b"[":
                     i = self.match_close(i, b"[", b"]") + 1
                     continue  # a C++ attribute keeps the declaration's state
                 elif not (k == "s" and i and text[i - 1] == b"extern"):
