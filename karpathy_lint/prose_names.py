@@ -104,7 +104,7 @@ def close_names(name: str, candidates) -> list[str]:
             continue
         other = name_words(c)
         r = difflib.SequenceMatcher(None, name, c).ratio()
-        if (r >= CLOSE or sorted(other) == sorted(words)) and one_word_apart(words, other):
+        if (r >= CLOSE or (len(words) > 1 and sorted(other) == sorted(words))) and one_word_apart(words, other):
             scored.append((-max(r, CLOSE), c))
     return [c for _, c in sorted(scored)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 from karpathy_lint.fixer import fix_source
-from karpathy_lint.prose_names import name_words, one_word_apart
+from karpathy_lint.prose_names import close_names, name_words, one_word_apart
 
 
 def findings(code: str, name: str = "example.py", **settings):
@@ -378,6 +378,8 @@ def test_one_word_apart():
     assert one_word_apart(words("TileLoader"), words("tile_loader_v2")) is False  # two words added
     assert not one_word_apart(words("row_bytes"), words("cur_bytes"))  # an unrelated word
     assert not one_word_apart(words("try_inner_tree_reduction"), words("_inner_tree_reduce"))  # two changes
+    # a reordering needs two words: a one-letter name is not a rename of its capital (networkx: `a` and `A`)
+    assert close_names("a", {"A"}) == [] and close_names("route_topk", {"topk_route"}) == ["topk_route"]
 
 
 def test_names_defined_by_an_imported_module_of_the_package_resolve(tmp_path):
