@@ -1,6 +1,7 @@
 """Small helpers over tree-sitter nodes shared by both parsers."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from operator import attrgetter
 
 
@@ -35,11 +36,13 @@ def collect_comments(nodes, source: bytes, line_starts: list[int]):
     add = comments.append
     for node in sorted(nodes, key=_START_BYTE):
         start, end = node.start_byte, node.end_byte
-        row, col = node.start_point
+        line = bisect_right(line_starts, start)  # tree-sitter's row + 1: both count `\n` only
+        line_start = line_starts[line - 1]
         while end > start and source[end - 1] in (13, 10):
             end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
-        add(Comment(line=row + 1, col=col, start=start, end=end, text=source[start:end].decode("utf-8", "replace"),
-                    own_line=not source[line_starts[row] : start].strip()))
+        # Comment(line, col (bytes), start, end, text, own_line)
+        add(Comment(line, start - line_start, start, end, source[start:end].decode("utf-8", "replace"),
+                    not source[line_start:start].strip()))
     return comments
 
 
