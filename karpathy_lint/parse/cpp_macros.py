@@ -170,7 +170,7 @@ class _Tokens:
         add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
         names = _GROUP_NAMES
         for m in TOKEN.finditer(source):
-            g = m.lastindex  # every match holds one token group
+            g = m.lastindex or 0  # every match holds one token group
             if g == _END:
                 break
             a, b = m.span(g)
@@ -566,7 +566,7 @@ def first_code_offset(source: bytes) -> int:
     guard: bytes | None = None
     for m in TOKEN.finditer(source):
         k = m.lastgroup
-        if k == "z":
+        if k is None or k == "z":
             break
         if k == "p":
             line = m.group(k)

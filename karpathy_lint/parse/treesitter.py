@@ -32,7 +32,7 @@ def collect_comments(nodes, source: bytes, line_starts: list[int]):
     """tree-sitter comment nodes -> `Comment`s in file order (both languages)."""
     from karpathy_lint.model import Comment
 
-    comments = []
+    comments: list[Comment] = []
     add = comments.append
     for node in sorted(nodes, key=_START_BYTE):
         start, end = node.start_byte, node.end_byte
