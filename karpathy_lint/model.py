@@ -120,11 +120,13 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    """A real definition found in the code.
+    """A real definition found in the code: what the parser saw, no verdicts.
 
-    `listable` says whether the convention requires a Function List entry;
-    `alternatives` holds the params of other definitions of the same name
-    (try/except branches) that an entry may match instead.
+    `kind` says where it sits ("nested": inside a function or a nested class,
+    or a property's setter/deleter); `calls` are the callees (as written, `@`
+    for a matrix product) whose innermost enclosing function this is. Which
+    definitions the Function List must hold (parity.py) and what counts as
+    tensor work (KL306) are decided by the rules.
     """
 
     name: str
@@ -138,11 +140,10 @@ class Definition:
     end: int
     body_start: int
     statements: int
-    tensor_work: bool = False
-    listable: bool = True
-    private: bool = False
-    type_checking: bool = False
-    alternatives: tuple[tuple[str, ...], ...] = ()
+    decorators: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
+    type_checking: bool = False  # under `if TYPE_CHECKING:`
+    overload: bool = False  # a typing.overload stub
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,18 @@ class Parity:
     renamed: list[tuple[ListEntry, Definition]] = field(default_factory=list)
 
 
+PYTHON_KINDS = ("function", "class", "method", "property")
+
+
+def requires_entry(d: Definition) -> bool:
+    """The convention's rule: every top-level function and class, public method and property of a
+    top-level class, and every CUDA function with a body has an entry; nested definitions, private
+    (`_name`) Python definitions, typing overload stubs and `if TYPE_CHECKING:` code do not."""
+    if d.kind == "nested" or d.type_checking or d.overload:
+        return False
+    return not (d.kind in PYTHON_KINDS and d.name.startswith("_"))
+
+
 def _params_match(entry: ListEntry, defs: list[Definition]) -> bool:
     real = defs[0]
     if real.kind == "property":
@@ -54,10 +66,10 @@ def _compute(model: SourceModel) -> Parity:
         by_name.setdefault(d.qualname, []).append(d)
     # an @overload stub never decides the params: the implementation does
     for name, defs in by_name.items():
-        impl = [d for d in defs if d.alternatives != (("__overload__",),)]
+        impl = [d for d in defs if not d.overload]
         if impl:
             by_name[name] = impl
-    required = {name: defs for name, defs in by_name.items() if any(d.listable for d in defs)}
+    required = {name: defs for name, defs in by_name.items() if any(requires_entry(d) for d in defs)}
 
     seen: dict[str, ListEntry] = {}
     listed: list[ListEntry] = []

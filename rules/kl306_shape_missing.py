@@ -1,6 +1,31 @@
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 from karpathy_lint.shapes.format import shapes
 
+TORCH_ROOTS = frozenset({"torch", "F"})
+# torch.<these> are set-up calls, not tensor work
+NOT_TENSOR_WORK = frozenset({"cuda", "backends", "manual_seed", "no_grad", "inference_mode", "device", "set_grad_enabled",
+                             "get_default_dtype", "set_default_dtype", "is_tensor", "distributed", "multiprocessing",
+                             "compile", "jit", "set_num_threads", "get_num_threads", "nn", "utils", "Generator",
+                             "use_deterministic_algorithms", "set_printoptions", "finfo", "iinfo", "testing", "dtype"})
+TENSOR_METHODS = frozenset(
+    {"view", "reshape", "permute", "transpose", "einsum", "matmul", "bmm", "unsqueeze", "squeeze", "flatten",
+     "softmax", "masked_fill", "expand", "repeat", "contiguous", "unflatten", "scatter_add_", "index_add_",
+     "gather", "topk"}
+)
+
+
+def is_tensor_work(callee: str) -> bool:
+    """A call (as written) or `@` that computes on tensors: torch/F functions other than set-up, tensor methods
+    like `.view`, `einsum`, the matrix product."""
+    if callee == "@":
+        return True
+    parts = callee.split(".")
+    if len(parts) == 1:
+        return callee == "einsum"
+    if parts[0] in TORCH_ROOTS:
+        return parts[0] == "F" or parts[1] not in NOT_TENSOR_WORK
+    return parts[-1] in TENSOR_METHODS
+
 
 class ShapeMissing(Rule):
     """## What it does
@@ -54,7 +79,7 @@ class ShapeMissing(Rule):
             return
         spans = [(n.line, n.end_line, n.text) for n in model.notes if "shape" in n.text]
         for d in model.definitions:
-            if not d.tensor_work or d.name == "__init__":  # constructors build modules; shapes flow in forward
+            if not any(map(is_tensor_work, d.calls)) or d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
             start_line = model.line_of(d.start)
             has = any(start_line <= lo <= d.end_line and any(True for _ in shapes(text)) for lo, _, text in spans)

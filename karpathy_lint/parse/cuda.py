@@ -173,6 +173,4 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
         end=node.end_byte,
         body_start=body.start_byte if body is not None else node.end_byte,
         statements=n_stmts,
-        listable=not nested,
-        private=False,
     )
