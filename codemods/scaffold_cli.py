@@ -86,77 +86,72 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
 
 
 def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False) -> int:
-    existing = [p for p in paths if os.path.lexists(p)]
+    found = discover([p for p in paths if os.path.lexists(p)], resolver, force_exclude)
     missing = [p for p in paths if not os.path.lexists(p)]
-    found = discover(existing, resolver, force_exclude)
+    dry = check or diff
     errors = 0
     changed = 0
     unchanged = 0
     for path, message in found.errors:
         _error(path, message)
         errors += 1
-
-    def report(result) -> None:
-        nonlocal changed, unchanged
-        if not result.changed:
+    for result in [*(_create(p, resolver, module, dry) for p in missing),
+                   *(_scaffold_existing(p, resolver, module, dry) for p in found.files)]:
+        if result is None:
+            errors += 1
+        elif not result.changed:
             unchanged += 1
-            return
-        changed += 1
-        if diff:
-            sys.stdout.write(unified_diff(result.path, result.old, result.new))
-        if not quiet:
-            verb = WOULD[result.action] if (check or diff) else result.action
-            click.echo(f"{result.path}: {verb}", err=True)
-
-    for path in missing:
-        settings = resolver.for_path(path)
-        try:
-            result = create_new(path, settings, module)
-        except ScaffoldError as exc:
-            _error(path, str(exc))
-            errors += 1
-            continue
-        if not (check or diff):
-            try:
-                with open(path, "xb") as fh:  # never clobber a file that appeared meanwhile
-                    fh.write(result.new)
-            except OSError as exc:
-                _error(path, exc.strerror or str(exc))
-                errors += 1
-                continue
-        report(result)
-
-    for path in found.files:
-        settings = resolver.for_path(path)
-        try:
-            source = read_bytes(path)
-            result = scaffold_source(path, source, settings, module)
-        except (InputError, ScaffoldError) as exc:
-            _error(path, str(exc))
-            errors += 1
-            continue
-        except Exception as exc:  # a bug of ours must not cost the user a file: report it, touch nothing
-            _error(path, f"internal error ({type(exc).__name__}: {exc}); file left untouched")
-            errors += 1
-            continue
-        if result.changed and not (check or diff):
-            try:
-                write_atomic(os.path.realpath(path), result.new)  # a symlink stays a symlink
-            except OSError as exc:
-                _error(path, f"cannot write: {exc.strerror or exc}")
-                errors += 1
-                continue
-        report(result)
-
+        else:
+            changed += 1
+            if diff:
+                sys.stdout.write(unified_diff(result.path, result.old, result.new))
+            if not quiet:
+                click.echo(f"{result.path}: {WOULD[result.action] if dry else result.action}", err=True)
     if not quiet:
-        done = "would change" if (check or diff) else "changed"
+        done = "would change" if dry else "changed"
         tail = f", {errors} error{'s' if errors != 1 else ''}" if errors else ""
         click.echo(f"{changed} file{'s' if changed != 1 else ''} {done}, {unchanged} unchanged{tail}", err=True)
     if errors:
         return ExitCode.ERROR
-    if (check or diff) and changed:
+    if dry and changed:
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
+
+
+def _create(path: str, resolver, module, dry: bool):
+    """A new annotated file at `path` (written unless `dry`); None after reporting an error."""
+    try:
+        result = create_new(path, resolver.for_path(path), module)
+    except ScaffoldError as exc:
+        _error(path, str(exc))
+        return None
+    if not dry:
+        try:
+            with open(path, "xb") as fh:  # never clobber a file that appeared meanwhile
+                fh.write(result.new)
+        except OSError as exc:
+            _error(path, exc.strerror or str(exc))
+            return None
+    return result
+
+
+def _scaffold_existing(path: str, resolver, module, dry: bool):
+    """Scaffold one existing file (written atomically unless `dry`); None after reporting an error."""
+    try:
+        result = scaffold_source(path, read_bytes(path), resolver.for_path(path), module)
+    except (InputError, ScaffoldError) as exc:
+        _error(path, str(exc))
+        return None
+    except Exception as exc:  # a bug of ours must not cost the user a file: report it, touch nothing
+        _error(path, f"internal error ({type(exc).__name__}: {exc}); file left untouched")
+        return None
+    if result.changed and not dry:
+        try:
+            write_atomic(os.path.realpath(path), result.new)  # a symlink stays a symlink
+        except OSError as exc:
+            _error(path, f"cannot write: {exc.strerror or exc}")
+            return None
+    return result
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -197,9 +197,6 @@ class SourceModel:
     code_lines: int = 0
     last_code_line: int = 0
     syntax_error: SyntaxProblem | None = None
-    tag_positions: list[int] = field(default_factory=list)  # byte offsets of every tag occurrence
-    names: frozenset[str] = frozenset()  # every name the file defines or binds
-    imports: frozenset[str] = frozenset()  # names bound by imports
     newline: str = "\n"
     line_starts: list[int] = field(default_factory=list)
     # the tree-sitter tree the parser built, kept so that derived views (parse/names.py) are computed lazily
