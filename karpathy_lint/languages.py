@@ -44,13 +44,17 @@ class LanguageSpec:
         return "module docstring" if self.header_form == "docstring" else "leading /* ... */ comment"
 
 
+# C++ files are read by the CUDA parser (tree-sitter-cuda is a superset of tree-sitter-cpp). A folder walk picks
+# them up only when the `include`/`extend-include` settings name them; the default include is .py/.pyi/.cu/.cuh.
+CPP_SUFFIXES = (".h", ".hpp", ".hh", ".hxx", ".h++", ".cpp", ".cc", ".cxx", ".c++", ".inl", ".ipp", ".tpp")
+
 LANGUAGES: dict[str, LanguageSpec] = {
     spec.name: spec
     for spec in (
         LanguageSpec("python", "Python", (".py", ".pyi"), "karpathy_lint.parse.python:parse_python", "#", "docstring",
                      "new.py.tmpl"),
-        LanguageSpec("cuda", "CUDA", (".cu", ".cuh"), "karpathy_lint.parse.cuda:parse_cuda", "//", "block_comment",
-                     "new.cu.tmpl"),
+        LanguageSpec("cuda", "CUDA/C++", (".cu", ".cuh") + CPP_SUFFIXES, "karpathy_lint.parse.cuda:parse_cuda", "//",
+                     "block_comment", "new.cu.tmpl"),
     )
 }
 STDIN_LANGUAGE = "python"  # `-` without --stdin-filename

@@ -12,6 +12,7 @@ registry; see docs/verify-shapes.md):
 from __future__ import annotations
 
 import os
+import re
 
 from karpathy_lint.config import ConfigError, ConfigResolver
 from karpathy_lint.discovery import discover
@@ -46,6 +47,9 @@ def python_files(paths) -> list[str]:
     return unique
 
 
+COMMON_HINT = re.compile(rb"#[^\n]*[(\[][^\n]*[,)\]]")  # a comment that may hold `(B, T, C)`
+
+
 def load_sites(files) -> list:
     """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
     resolver = ConfigResolver()
@@ -53,16 +57,17 @@ def load_sites(files) -> list:
     for f in files:
         try:
             source = read_bytes(f)
-            if b"shape" not in source:
+            if b"shape" not in source and not COMMON_HINT.search(source):
                 continue
             _, body = split_bom(source)
             decode(body)
-            model = build_model(_display(f), body, resolver.for_path(f))
+            settings = resolver.for_path(f)
+            model = build_model(_display(f), body, settings)
         except ConfigError:
             raise  # a broken config is the user's to fix: one line, exit 2 (as for `check`)
         except (InputError, OSError):
             continue
-        sites.extend(collect_sites(model))
+        sites.extend(collect_sites(model, settings.marker))
     return sites
 
 
