@@ -332,6 +332,7 @@ def _cuda_add_header(model: SourceModel, body: bytes, title: str, settings) -> t
 
 def scaffold_source(path: str, source: bytes, settings, module: str | None = None) -> Result:
     """Scaffold one file's bytes; raises ScaffoldError (and changes nothing) when it cannot."""
+    settings = with_project_name(path, settings)
     bom, body = split_bom(source)
     model = _model(path, body, settings)
     docstring = LANGUAGES[model.language].header_form == "docstring"
@@ -429,8 +430,20 @@ def template_text(name: str) -> str:
     return resources.files(__package__ or "karpathy_lint.codemods").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
+def with_project_name(path: str, settings):
+    """Settings naming a project: the configured or pyproject name, else the repository folder's name."""
+    if settings.project:
+        return settings
+    import dataclasses
+
+    from karpathy_lint.config import repository_name
+
+    return dataclasses.replace(settings, project=repository_name(path))
+
+
 def create_new(path: str, settings, module: str | None = None) -> Result:
     """The contents of a new annotated file for `path` (which must not exist)."""
+    settings = with_project_name(path, settings)
     language = language_for(path)
     if language is None:
         suffix = os.path.splitext(path)[1].lower()

@@ -2,7 +2,7 @@
 
 `karpathy-scaffold [OPTIONS] PATHS...`: add the header block to files that
 lack one, merge the Function List of files that have one, create annotated
-files for paths that do not exist, `-` reads stdin and writes stdout.
+files for paths that do not exist when `--new` is given, `-` reads stdin and writes stdout.
 Exit codes: 0 nothing to change or changes written; 1 with --check/--diff
 when something would change; 2 a usage/config error or a file that could not
 be scaffolded (one line on stderr each; that file is left untouched).
@@ -38,6 +38,9 @@ def _error(path: str, message: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=str)
 @click.option("--module", "module", default=None, metavar="TEXT",
               help="The title for the `Module:` line of new headers (default: the file name).")
+@click.option("--new", "new", is_flag=True,
+              help="Create files that do not exist from the template (.py, .cu, .cuh); without it a missing path "
+                   "is an error.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would change.")
 @click.option("--diff", is_flag=True, help="Write nothing; print a unified diff and exit 1 if any file would change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
@@ -51,12 +54,14 @@ def _error(path: str, message: str) -> None:
 @click.option("--force-exclude", is_flag=True,
               help="Apply `exclude` settings and .gitignore to files named on the command line too (pre-commit).")
 @click.version_option(__version__, prog_name="karpathy-scaffold")
-def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filename, adopt_comments, force_exclude):
+def main(paths, module, new, check, diff, quiet, config_file, isolated, stdin_filename, adopt_comments,
+         force_exclude):
     """Write Karpathy-style header blocks into PATHS (files or folders).
 
     A file without a header gets one; a file with one gets only the missing
-    Function List entries and updated params; a path that does not exist is
-    created from a template (.py, .cu). Nothing a person wrote is removed.
+    Function List entries and updated params; with --new, a path that does
+    not exist is created from a template (.py, .cu). Nothing a person wrote
+    is removed.
     """
     try:
         resolver = ConfigResolver(config_file, isolated)
@@ -64,9 +69,10 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
             if len(paths) != 1:
                 raise click.UsageError("`-` (stdin) cannot be combined with other paths")
             sys.exit(_run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comments))
-        sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude, adopt_comments))
+        sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude, adopt_comments, new))
     except ConfigError as exc:
-        click.echo(f"karpathy-scaffold: error: {exc}", err=True)
+        for line in str(exc).splitlines():
+            click.echo(f"karpathy-scaffold: error: {line}", err=True)
         sys.exit(ExitCode.ERROR)
 
 
@@ -100,73 +106,82 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comme
 
 
 def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False,
-               adopt_comments=False) -> int:
-    found = discover([p for p in paths if os.path.lexists(p)], resolver, force_exclude)
+               adopt_comments=False, new=False) -> int:
+    existing = [p for p in paths if os.path.lexists(p)]
     missing = [p for p in paths if not os.path.lexists(p)]
-    dry = check or diff
+    found = discover(existing, resolver, force_exclude)
     errors = 0
     changed = 0
     unchanged = 0
     for path, message in found.errors:
         _error(path, message)
         errors += 1
-    for result in [*(_create(p, resolver, module, dry) for p in missing),
-                   *(_scaffold_existing(p, resolver, module, dry, adopt_comments) for p in found.files)]:
-        if result is None:
-            errors += 1
-        elif not result.changed:
+
+    def report(result) -> None:
+        nonlocal changed, unchanged
+        if not result.changed:
             unchanged += 1
-        else:
-            changed += 1
-            if diff:
-                sys.stdout.write(unified_diff(result.path, result.old, result.new))
-            if not quiet:
-                click.echo(f"{result.path}: {WOULD[result.action] if dry else result.action}", err=True)
+            return
+        changed += 1
+        if diff:
+            sys.stdout.write(unified_diff(result.path, result.old, result.new))
+        if not quiet:
+            verb = WOULD[result.action] if (check or diff) else result.action
+            click.echo(f"{result.path}: {verb}", err=True)
+
+    for path in missing:
+        if not new:  # a typo must not create a file
+            _error(path, "does not exist (use --new to create it from the template)")
+            errors += 1
+            continue
+        settings = resolver.for_path(path)
+        try:
+            result = create_new(path, settings, module)
+        except ScaffoldError as exc:
+            _error(path, str(exc))
+            errors += 1
+            continue
+        if not (check or diff):
+            try:
+                with open(path, "xb") as fh:  # never clobber a file that appeared meanwhile
+                    fh.write(result.new)
+            except OSError as exc:
+                _error(path, exc.strerror or str(exc))
+                errors += 1
+                continue
+        report(result)
+
+    for path in found.files:
+        settings = resolver.for_path(path)
+        try:
+            source = read_bytes(path)
+            result = _scaffold(path, source, settings, module, adopt_comments)
+        except (InputError, ScaffoldError, AdoptError) as exc:
+            _error(path, str(exc))
+            errors += 1
+            continue
+        except Exception as exc:  # a bug of ours must not cost the user a file: report it, touch nothing
+            _error(path, f"internal error ({type(exc).__name__}: {exc}); file left untouched")
+            errors += 1
+            continue
+        if result.changed and not (check or diff):
+            try:
+                write_atomic(os.path.realpath(path), result.new)  # a symlink stays a symlink
+            except OSError as exc:
+                _error(path, f"cannot write: {exc.strerror or exc}")
+                errors += 1
+                continue
+        report(result)
+
     if not quiet:
-        done = "would change" if dry else "changed"
+        done = "would change" if (check or diff) else "changed"
         tail = f", {errors} error{'s' if errors != 1 else ''}" if errors else ""
         click.echo(f"{changed} file{'s' if changed != 1 else ''} {done}, {unchanged} unchanged{tail}", err=True)
     if errors:
         return ExitCode.ERROR
-    if dry and changed:
+    if (check or diff) and changed:
         return ExitCode.FINDINGS
     return ExitCode.CLEAN
-
-
-def _create(path: str, resolver, module, dry: bool):
-    """A new annotated file at `path` (written unless `dry`); None after reporting an error."""
-    try:
-        result = create_new(path, resolver.for_path(path), module)
-    except ScaffoldError as exc:
-        _error(path, str(exc))
-        return None
-    if not dry:
-        try:
-            with open(path, "xb") as fh:  # never clobber a file that appeared meanwhile
-                fh.write(result.new)
-        except OSError as exc:
-            _error(path, exc.strerror or str(exc))
-            return None
-    return result
-
-
-def _scaffold_existing(path: str, resolver, module, dry: bool, adopt_comments: bool):
-    """Scaffold one existing file (written atomically unless `dry`); None after reporting an error."""
-    try:
-        result = _scaffold(path, read_bytes(path), resolver.for_path(path), module, adopt_comments)
-    except (InputError, ScaffoldError, AdoptError) as exc:
-        _error(path, str(exc))
-        return None
-    except Exception as exc:  # a bug of ours must not cost the user a file: report it, touch nothing
-        _error(path, f"internal error ({type(exc).__name__}: {exc}); file left untouched")
-        return None
-    if result.changed and not dry:
-        try:
-            write_atomic(os.path.realpath(path), result.new)  # a symlink stays a symlink
-        except OSError as exc:
-            _error(path, f"cannot write: {exc.strerror or exc}")
-            return None
-    return result
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -124,7 +124,8 @@ class Definition:
 
     `kind` says where it sits ("nested": inside a function or a nested class,
     or a property's setter/deleter); `calls` are the callees (as written, `@`
-    for a matrix product) whose innermost enclosing function this is. Which
+    for a matrix product) and their lines, whose innermost enclosing function
+    this is. Which
     definitions the Function List must hold (parity.py) and what counts as
     tensor work (KL306) are decided by the rules.
     """
@@ -141,7 +142,7 @@ class Definition:
     body_start: int
     statements: int
     decorators: tuple[str, ...] = ()
-    calls: tuple[str, ...] = ()
+    calls: tuple[tuple[str, int], ...] = ()  # (callee as written or "@", line), in source order
     type_checking: bool = False  # under `if TYPE_CHECKING:`
     overload: bool = False  # a typing.overload stub
     aliases: tuple[str, ...] = ()  # other names an entry may use for it (C++: `ns.f` for `f`), in key form

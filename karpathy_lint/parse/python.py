@@ -88,10 +88,8 @@ def _params(params_node, src: bytes) -> tuple[list[str], list[str]]:
             display.append(n)
         elif t in ("default_parameter", "typed_default_parameter"):
             n = node_text(src, child.child_by_field_name("name"))
-            value = child.child_by_field_name("value")
-            v = " ".join(node_text(src, value).split()) if value is not None else ""
             names.append(n)
-            display.append(f"{n}={v}" if v and len(v) <= 24 else n)
+            display.append(n)  # defaults are not compared, and a Function List reads better without them
         elif t in ("list_splat_pattern", "dictionary_splat_pattern"):
             n = node_text(src, child)
             names.append(n.lstrip("*"))
@@ -198,10 +196,10 @@ def _call_sites(caps, source: bytes) -> list[tuple[int, str]]:
     return sites
 
 
-def _calls_by_function(scopes, sites: list[tuple[int, str]]) -> dict[int, list[str]]:
-    """Start offset of each function -> the calls whose innermost enclosing function it is."""
+def _calls_by_function(model, scopes, sites: list[tuple[int, str]]) -> dict[int, list[tuple[str, int]]]:
+    """Start offset of each function -> (callee, line) of the calls whose innermost enclosing function it is."""
     spans = [(n.start_byte, n.end_byte) for n in scopes if n.type == "function_definition"]
-    out: dict[int, list[str]] = {}
+    out: dict[int, list[tuple[str, int]]] = {}
     for site, callee in sites:
         best = None
         for s, e in spans:
@@ -210,14 +208,14 @@ def _calls_by_function(scopes, sites: list[tuple[int, str]]) -> dict[int, list[s
             if s > site:
                 break
         if best is not None:
-            out.setdefault(best, []).append(callee)
+            out.setdefault(best, []).append((callee, model.line_of(site)))
     return out
 
 
 def _definitions(model, scopes, stmt_starts, call_sites, doc_ranges) -> list[Definition]:
     """One `Definition` per def/class: what it is, where, its params and calls (facts; the rules judge)."""
     source = model.source
-    calls = _calls_by_function(scopes, call_sites)
+    calls = _calls_by_function(model, scopes, call_sites)
     defs: list[Definition] = []
     for node in scopes:
         name_node = node.child_by_field_name("name")

@@ -6,8 +6,9 @@ import sys
 
 from karpathy_lint.exit_codes import ExitCode
 from karpathy_lint.report import FORMATS, Run, render
+from karpathy_lint.shapes.interpreter import InterpreterError, project_interpreter, run_elsewhere
 from karpathy_lint.shapes.outcome import Outcome, load_sites, python_files
-from karpathy_lint.shapes.plugin import ENV
+from karpathy_lint.shapes.run import run_pytest, run_script
 from karpathy_lint.shapes.tracer import Tracer
 
 
@@ -16,65 +17,17 @@ def _inside(path: str, root: str) -> bool:
     return rel == "." or not rel.startswith("..")
 
 
-def _our_frame(filename: str) -> bool:
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # karpathy_lint/
-    f = os.path.abspath(filename)
-    return f.startswith(here + os.sep) or os.path.basename(f) == "runpy.py"
-
-
-def _print_user_traceback(exc: BaseException) -> None:
-    import traceback
-
-    te = traceback.TracebackException.from_exception(exc)
-    stack = list(te.stack)
-    while stack and _our_frame(stack[0].filename):
-        stack.pop(0)
-    te.stack = traceback.StackSummary.from_list(stack)
-    sys.stderr.write("".join(te.format()))
-
-
-def _run_script(target: str, args: list[str]) -> str | None:
-    import runpy
-
-    old_argv, old_path0 = sys.argv[:], list(sys.path)
-    sys.argv = [target, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
-    try:
-        runpy.run_path(target, run_name="__main__")
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            return f"{target} exited with status {exc.code}"
-    except KeyboardInterrupt:
-        return f"{target} was interrupted"
-    except BaseException as exc:  # the user's program failed: their traceback, our one line
-        _print_user_traceback(exc)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
-    finally:
-        sys.argv = old_argv
-        sys.path[:] = old_path0
-    return None
-
-
-def _run_pytest(target: str, args: list[str]) -> str | None:
-    try:
-        import pytest
-    except ImportError:
-        return "--pytest needs pytest installed"
-    saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
-    try:
-        rc = int(pytest.main([target, *args]))
-    finally:
-        if saved is not None:
-            os.environ[ENV] = saved
-    if rc in (0, 5):  # 5: no tests collected
-        return None
-    return f"pytest exited with status {rc}" + (" (tests failed)" if rc == 1 else "")
-
-
 def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report_unverified: bool = False,
-                      use_pytest: bool = False, include=(), record: str | None = None) -> int:
-    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error)."""
+                      use_pytest: bool = False, include=(), record: str | None = None, python: str | None = None) -> int:
+    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error).
+
+    `python`: run TARGET with that interpreter (default: the active virtual environment's, when it is not ours).
+    """
+    try:
+        interpreter = project_interpreter(python)
+    except InterpreterError as exc:
+        sys.stderr.write(f"karpathy-lint: error: {exc}\n")
+        return ExitCode.ERROR
     if not os.path.exists(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
         return ExitCode.ERROR
@@ -95,26 +48,8 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
     files = python_files([tree, *include] + ([] if use_pytest else [target]))
     sites = load_sites(files)
     scope = {os.path.realpath(f) for f in python_files(scope_paths)}
-    tracer = Tracer(sites)
-
     machine = not FORMATS[fmt].human
-    saved_fd = None
-    if machine:  # keep stdout clean for the report: the program's output goes to stderr
-        sys.stdout.flush()
-        saved_fd = os.dup(1)
-        os.dup2(2, 1)
-    error = None
-    try:
-        tracer.start()
-        try:
-            error = _run_pytest(target, args) if use_pytest else _run_script(target, args)
-        finally:
-            tracer.stop()
-    finally:
-        if saved_fd is not None:
-            sys.stdout.flush()
-            os.dup2(saved_fd, 1)
-            os.close(saved_fd)
+    tracer, error = _run_target(interpreter, sites, target, args, use_pytest, machine)
 
     outcome = Outcome(sites, tracer, scope, report_unverified)
     if record:
@@ -133,3 +68,30 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         sys.stderr.write(f"karpathy-lint: error: {error}\n")
         return ExitCode.ERROR
     return ExitCode.FINDINGS if outcome.findings else ExitCode.CLEAN
+
+
+def _run_target(interpreter: str | None, sites, target: str, args: list[str], use_pytest: bool, machine: bool):
+    """Run the target under the tracer, here or in `interpreter`; (tracer or its counts, error or None)."""
+    saved_fd = None
+    if machine:  # keep stdout clean for the report: the program's output goes to stderr
+        sys.stdout.flush()
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+    tracer = Tracer(sites)
+    error = None
+    try:
+        if interpreter is not None:
+            return run_elsewhere(interpreter, sites, target, args, use_pytest)
+        tracer.start()
+        try:
+            error = run_pytest(target, args) if use_pytest else run_script(target, args)
+        finally:
+            tracer.stop()
+    except InterpreterError as exc:
+        error = str(exc)
+    finally:
+        if saved_fd is not None:
+            sys.stdout.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+    return tracer, error
