@@ -14,13 +14,13 @@ outside it gets an absolute `file:` URI. Files that could not be checked are
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from pathlib import Path
 from urllib.parse import quote
 
 from karpathy_lint import __version__
 from karpathy_lint.report import Run
+from karpathy_lint.report.json import dumps
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -160,5 +160,4 @@ def sarif_log(run: Run) -> dict:
 
 
 def render_sarif(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
-    # one C-encoder call, one write (indentation would switch to the pure-Python encoder)
-    stream.write(json.dumps(sarif_log(run), ensure_ascii=False) + "\n")
+    stream.write(dumps(sarif_log(run)) + "\n")  # one encoder call, one write
