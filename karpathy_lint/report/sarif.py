@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from karpathy_lint import __version__
 from karpathy_lint.report import Run
-from karpathy_lint.report.json import dumps
+from karpathy_lint.report.json import write_document
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -175,4 +175,4 @@ def render_sarif(run: Run, stream, *, color: bool = False, summary: bool = True)
     finally:
         if collecting:
             gc.enable()
-    stream.write(dumps(log) + "\n")  # one encoder call, one write
+    write_document(log, stream)  # one encoder call, one write
