@@ -341,6 +341,12 @@ def _cuda_add_header(model: SourceModel, body: bytes, title: str, settings) -> t
 
 def scaffold_source(path: str, source: bytes, settings, module: str | None = None) -> Result:
     """Scaffold one file's bytes; raises ScaffoldError (and changes nothing) when it cannot."""
+    from karpathy_lint.parse import language_for
+
+    if language_for(path) == "notebook":
+        from .scaffold_notebook import scaffold_notebook
+
+        return scaffold_notebook(path, source, settings, module)
     bom, body = split_bom(source)
     model = _model(path, body, settings)
     language = model.language

@@ -23,6 +23,10 @@ WOULD = {"created": "would create", "header added": "would add a header",
 
 
 def _diff(path: str, old: bytes | None, new: bytes) -> str:
+    if path.lower().endswith(".ipynb"):  # per-cell hunks with `path:cell N` headers, never the JSON text
+        from karpathy_lint.notebook.diff import notebook_diff
+
+        return notebook_diff(path, old, new)
     a = (old or b"").decode("utf-8", "replace").splitlines(keepends=True)
     b = new.decode("utf-8", "replace").splitlines(keepends=True)
     src = f"a/{path}" if old is not None else "/dev/null"

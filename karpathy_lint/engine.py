@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from karpathy_lint.files import InputError
 from karpathy_lint.model import Finding, SourceModel
 from karpathy_lint.parse import language_for, parse_source
 
@@ -19,10 +20,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None  # one line: why the file could not be checked
     syntax_error: bool = False
-
-
-class InputError(Exception):
-    """A file that cannot be checked (unreadable, binary, not UTF-8)."""
 
 
 def read_bytes(path: str) -> bytes:
@@ -81,7 +78,7 @@ def build_model(path: str, source: bytes, settings) -> SourceModel:
     """Decode and parse; raises InputError for undecodable input."""
     language = language_for(path)
     if language is None:
-        raise InputError("not a Python or CUDA file (.py, .pyi, .cu, .cuh)")
+        raise InputError("not a Python, CUDA or notebook file (.py, .pyi, .cu, .cuh, .ipynb)")
     text = decode(source)
     return parse_source(path, source, text, language, settings)
 
@@ -102,29 +99,40 @@ def lint_source(path: str, source: bytes, settings) -> FileResult:
     except InputError as exc:
         result.error = str(exc)
         return result
+    result.syntax_error = model.syntax_error is not None
+    result.findings = check_model(model, settings)
+    return result
+
+
+def check_model(model: SourceModel, settings) -> list[Finding]:
+    """The findings of every enabled rule on a parsed model, suppressions applied, sorted.
+
+    Notebook findings come back placed in their cells (`Finding.cell`); their
+    fix edits keep offsets into the model's (virtual) source.
+    """
+    path = model.path
     codes, rules = enabled_rules(settings, path)
+    findings: list[Finding] = []
     if model.syntax_error is not None:
-        result.syntax_error = True
         if "KL001" in codes:
             e = model.syntax_error
-            result.findings.append(
+            findings.append(
                 Finding(path=path, line=e.line, column=e.col, end_line=e.line, end_column=e.col,
                         code="KL001", name="syntax-error", message=f"syntax error: {e.message}")
             )
-        return result
-    findings: list[Finding] = []
-    if model.text.strip():
+    elif model.text.strip():
         for rule in rules:
             if model.language in rule.languages:
                 findings.extend(rule().check(model, settings))
-    if findings:
-        from karpathy_lint.suppressions import collect
+        if findings:
+            from karpathy_lint.suppressions import collect
 
-        sup = collect(model)
-        findings = [f for f in findings if not sup.hides(f)]
+            sup = collect(model)
+            findings = [f for f in findings if not sup.hides(f)]
+    if model.cells is not None:
+        findings = [model.cells.place(model, f) for f in findings]
     findings.sort(key=Finding.sort_key)
-    result.findings = findings
-    return result
+    return findings
 
 
 def lint_path(path: str, settings) -> FileResult:

@@ -8,7 +8,17 @@ MAX_ROUNDS = 10
 
 
 def fix_source(path: str, source: bytes, settings, unsafe: bool = False) -> tuple[bytes, int]:
-    """(fixed source, number of fixes applied); the BOM, if any, is kept."""
+    """(fixed source, number of fixes applied); the BOM, if any, is kept.
+
+    A notebook (.ipynb) is fixed cell by cell and written back as JSON; it raises InputError (one line)
+    when the notebook cannot be read or written back safely.
+    """
+    from karpathy_lint.parse import language_for
+
+    if language_for(path) == "notebook":
+        from karpathy_lint.notebook.fix import fix_notebook
+
+        return fix_notebook(path, source, settings, unsafe)
     bom, body = split_bom(source)
     applied = 0
     for _ in range(MAX_ROUNDS):

@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Literal
 
-Language = Literal["python", "cuda"]
+Language = Literal["python", "cuda", "notebook"]
 Applicability = Literal["safe", "unsafe"]
 
 
@@ -27,6 +27,7 @@ class Edit:
     column: int = 0
     end_line: int = 0
     end_column: int = 0
+    cell: int | None = None  # notebooks: the 1-based cell the positions are in
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,8 @@ class SourceModel:
     # from it instead of re-parsing; never pickled or sent between processes (only findings are)
     _tree: object = field(default=None, repr=False, compare=False)
     _names: object = field(default=None, repr=False, compare=False)  # cache of parse.names.python_names
+    # notebooks: the map from this (virtual) source back to the notebook's cells (notebook.virtual.CellMap)
+    cells: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.line_starts:
@@ -242,6 +245,8 @@ class Finding:
     severity: str = "error"
     fix: Fix | None = None
     symbol: str = ""  # a stable key for baselines: the definition or section it is about
+    cell: int | None = None  # notebooks: the 1-based cell (every cell counts); line and column are inside it
+    cell_id: str | None = None  # notebooks: that cell's `id`, when it has one
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.column, self.code)
+        return (self.path, self.cell or 0, self.line, self.column, self.code)

@@ -349,9 +349,17 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
                 options.quiet, options.report_to_stderr = True, True
             return FileResult(path=name, findings=[], error=None, syntax_error=False)
     if options.fix:
+        from karpathy_lint.engine import InputError
         from karpathy_lint.fixer import fix_source
 
-        fixed, _ = fix_source(name, source, settings, options.unsafe_fixes)
+        try:
+            fixed, _ = fix_source(name, source, settings, options.unsafe_fixes)
+        except InputError as exc:  # a notebook that cannot be written back: echo it unchanged, say why
+            fixed = source
+            sys.stdout.buffer.write(fixed)
+            sys.stdout.flush()
+            options.quiet, options.report_to_stderr = True, True
+            return FileResult(path=name, findings=[], error=f"not fixed: {exc}")
         sys.stdout.buffer.write(fixed)
         sys.stdout.flush()
         # the fixed source went to stdout: what is left is reported on stderr (as ruff does),
@@ -363,7 +371,7 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
 
 def _apply_fixes(results: list[FileResult], resolver, options: CheckOptions):
     from karpathy_lint.codemods.apply import write_atomic
-    from karpathy_lint.engine import lint_source, read_bytes
+    from karpathy_lint.engine import InputError, lint_source, read_bytes
     from karpathy_lint.fixer import fix_source
 
     fixed_total = 0
@@ -374,8 +382,12 @@ def _apply_fixes(results: list[FileResult], resolver, options: CheckOptions):
             out.append(r)
             continue
         settings = resolver.for_path(r.path)
-        source = read_bytes(r.path)
-        new, count = fix_source(r.path, source, settings, options.unsafe_fixes)
+        try:
+            source = read_bytes(r.path)
+            new, count = fix_source(r.path, source, settings, options.unsafe_fixes)
+        except InputError as exc:  # a notebook that cannot be written back safely: left alone, one line
+            out.append(FileResult(path=r.path, findings=r.findings, error=f"not fixed: {exc}"))
+            continue
         if new == source:
             out.append(r)
             continue
@@ -391,6 +403,14 @@ def _apply_fixes(results: list[FileResult], resolver, options: CheckOptions):
 
 def _print_diff(path: str, old: bytes, new: bytes) -> None:
     import difflib
+
+    from karpathy_lint.parse import language_for
+
+    if language_for(path) == "notebook":  # per-cell hunks, `path:cell N` headers: never the JSON text
+        from karpathy_lint.notebook.diff import notebook_diff
+
+        sys.stdout.write(notebook_diff(path, old, new))
+        return
 
     a = old.decode("utf-8", "replace").splitlines(keepends=True)
     b = new.decode("utf-8", "replace").splitlines(keepends=True)

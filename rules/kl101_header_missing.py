@@ -52,6 +52,8 @@ class HeaderMissing(Rule):
         h = model.header
         if h is None or not (h.open_tags or h.close_tags or h.module_line or h.sections):
             where = "module docstring" if model.language == "python" else "leading /* ... */ comment"
+            if model.cells is not None:  # a notebook: the header is a markdown cell
+                where = "markdown cell"
             yield self.finding_at_line(
                 model, h.line if h else 1,
                 f"no header block: add a {where} with `<{settings.tag}>` (karpathy-scaffold writes one)",

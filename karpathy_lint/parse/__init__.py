@@ -5,6 +5,7 @@ from karpathy_lint.model import Language, SourceModel
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 CUDA_SUFFIXES = (".cu", ".cuh")
+NOTEBOOK_SUFFIXES = (".ipynb",)
 
 
 def language_for(path: str) -> Language | None:
@@ -15,6 +16,8 @@ def language_for(path: str) -> Language | None:
         return "python"
     if lower.endswith(CUDA_SUFFIXES):
         return "cuda"
+    if lower.endswith(NOTEBOOK_SUFFIXES):
+        return "notebook"
     return None
 
 
@@ -23,6 +26,10 @@ def parse_source(path: str, source: bytes, text: str, language: Language, settin
         from karpathy_lint.parse.python import parse_python
 
         return parse_python(path, source, text, settings)
+    if language == "notebook":
+        from karpathy_lint.notebook.virtual import parse_notebook
+
+        return parse_notebook(path, source, text, settings)
     from karpathy_lint.parse.cuda import parse_cuda
 
     return parse_cuda(path, source, text, settings)

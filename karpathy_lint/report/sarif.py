@@ -10,6 +10,13 @@ the occurrence number among equal keys; no line number), and its fix as `fixes[]
 Paths are URIs relative to `%SRCROOT%`, the folder the linter ran in; a file
 outside it gets an absolute `file:` URI. Files that could not be checked are
 `toolExecutionNotifications` of the invocation.
+
+A notebook finding names its cell: a line inside a cell is not a line of
+the .ipynb file, so its physical location is the file without a region, a
+`logicalLocations` entry names the cell (`cell 4`, kind `module`), the
+message starts with `cell 4, line 6, col 5:`, and `properties` hold `cell`,
+`cellId`, `line`, `column`, `endLine` and `endColumn`; its fix is not
+expressed as SARIF replacements (those are regions of the file).
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from karpathy_lint import __version__
-from karpathy_lint.report import Run
+from karpathy_lint.report import Run, cell_prefix
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -112,18 +119,24 @@ def sarif_log(run: Run) -> dict:
             rules.append({"id": f.code, "name": f.name, "shortDescription": {"text": f.name},
                           "defaultConfiguration": {"level": _level(f.severity)}})
         location = _location(f.path)
+        physical: dict = {"artifactLocation": location}
+        if f.cell is None:
+            physical["region"] = _region(f.line, f.column, f.end_line, f.end_column)
         result = {
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": _level(f.severity),
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": location,
-                "region": _region(f.line, f.column, f.end_line, f.end_column),
-            }}],
+            "message": {"text": cell_prefix(f) + f.message},
+            "locations": [{"physicalLocation": physical}],
             "partialFingerprints": {"karpathyLint/v1": _fingerprint(f, seen)},
         }
-        fixes = _fixes(f, location)
+        if f.cell is not None:
+            result["locations"][0]["logicalLocations"] = [{"name": f"cell {f.cell}", "kind": "module"}]
+            result["properties"] = {"cell": f.cell, "line": f.line, "column": f.column, "endLine": f.end_line,
+                                    "endColumn": f.end_column}
+            if f.cell_id is not None:
+                result["properties"]["cellId"] = f.cell_id
+        fixes = _fixes(f, location) if f.cell is None else []
         if fixes:
             result["fixes"] = fixes
         results.append(result)
