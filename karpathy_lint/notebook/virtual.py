@@ -174,5 +174,10 @@ def parse_notebook(path: str, source: bytes, text: str, settings) -> SourceModel
     model = parse_python(path, virtual, virtual.decode("utf-8"), settings, not_code=not_code)
     if cmap.header_cell is None and model.header is not None:
         model.header = None  # a docstring in a code cell is not the notebook's header
+    # text a fix writes into the header cell takes that cell's line ending, not another cell's
+    newline = "\r\n" if cmap.header_cell is not None and "\r\n" in notebook.cells[cmap.header_cell].source else "\n"
+    model.newline = newline
+    if model.header is not None:
+        model.header.newline = newline
     model.cells = cmap if cmap.segments else None
     return model

@@ -182,23 +182,33 @@ def _splice_source(notebook: Notebook, index: int, text: str) -> tuple[tuple[int
 
 
 def _cell_layout(notebook: Notebook) -> tuple[Layout, str, str] | None:
-    """(layout, indentation of the first cell's lines, text between the first two cells) that reproduce the
-    first cell's text, or None."""
+    """(layout, indentation of the cells' lines, text between `[` and the first cell) for a new cell.
+
+    The layout is one that reproduces an existing cell's text exactly; when none does (a cell holds a
+    number written another way), the layout of the file's own indentation, if it has a clear one.
+    """
     first = notebook.cells[0]
-    a, b = first.span
-    cell_text = notebook.text[a:b]
+    a = first.span[0]
     line_start = notebook.text.rfind("\n", 0, a) + 1
     base = notebook.text[line_start:a]
-    if base.strip():
-        base = ""  # the cell does not start its line (one-line JSON)
+    if base.strip(" "):
+        if base.strip():
+            base = ""  # the cell does not start its line (one-line JSON)
+        else:
+            return None  # tabs or other white space: no layout we reproduce
     between = notebook.text[notebook.cells_span[0] + 1 : a]
-    for layout in _candidates(notebook.text):
-        text = layout.dumps(notebook.data["cells"][0])
-        if base:
-            text = text.replace(layout.newline, layout.newline + base)
-        if text == cell_text:
-            return layout, base, between
-    return None
+    candidates = _candidates(notebook.text)
+    for layout in candidates:
+        for cell in notebook.cells:
+            c0, c1 = cell.span
+            text = layout.dumps(notebook.data["cells"][cell.index])
+            if base:
+                text = text.replace(layout.newline, layout.newline + base)
+            if text == notebook.text[c0:c1]:
+                return layout, base, between
+    if candidates[0].indent is None and "\n" in notebook.text.strip():
+        return None  # lines, but not indented with spaces
+    return candidates[0], base, between
 
 
 def _splice(notebook: Notebook, changes: dict[int, str], insert: dict | None) -> str:
@@ -212,8 +222,8 @@ def _splice(notebook: Notebook, changes: dict[int, str], insert: dict | None) ->
                              "add the header cell in Jupyter")
         found = _cell_layout(notebook)
         if found is None:
-            raise WriteError("cannot tell how this notebook's JSON is laid out (its first cell is written in no "
-                             "layout this tool reproduces); add the header cell in Jupyter, then run again")
+            raise WriteError("cannot tell how this notebook's JSON is laid out (not indented with spaces, nor "
+                             "on one line); add the header cell in Jupyter, then run again")
         layout, base, between = found
         text = layout.dumps(insert)
         if base:

@@ -154,6 +154,49 @@ def _run_script(target: str, args: list[str]) -> str | None:
     return None
 
 
+def notebook_model(target: str):
+    """The virtual Python source of a notebook (header docstring + code cells, magics masked) as a model."""
+    from karpathy_lint.config import ConfigResolver
+    from karpathy_lint.engine import build_model, decode, read_bytes, split_bom
+
+    _, body = split_bom(read_bytes(target))
+    decode(body)
+    return build_model(_display(target), body, ConfigResolver().for_path(target))
+
+
+def _run_notebook(target: str, model, args: list[str]) -> str | None:
+    """Run a notebook's code cells in order, as one script (IPython syntax masked to no-ops)."""
+    import builtins
+
+    if model.syntax_error is not None:
+        return f"{target} does not parse: {model.syntax_error.message}"
+    old_argv, old_path0, old_main = sys.argv[:], list(sys.path), sys.modules.get("__main__")
+    sys.argv = [target, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": target, "__builtins__": builtins})
+    sys.modules["__main__"] = main
+    try:
+        exec(compile(model.text, model.path, "exec", dont_inherit=True), main.__dict__)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            return f"{target} exited with status {exc.code}"
+    except KeyboardInterrupt:
+        return f"{target} was interrupted"
+    except BaseException as exc:  # the user's program failed: their traceback, our one line
+        _print_user_traceback(exc)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
+    finally:
+        sys.argv = old_argv
+        sys.path[:] = old_path0
+        if old_main is not None:
+            sys.modules["__main__"] = old_main
+    return None
+
+
 def _run_pytest(target: str, args: list[str]) -> str | None:
     try:
         import pytest
@@ -194,9 +237,22 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         tree, scope_paths = os.path.dirname(os.path.abspath(target)), [target, *include]
         if not _inside(tree, os.getcwd()):
             tree = os.path.abspath(target)  # a script outside the project: its own file only, not its whole folder
-    files = python_files([tree, *include] + ([] if use_pytest else [target]))
+    notebook = None
+    if not use_pytest and target.lower().endswith(".ipynb"):
+        from karpathy_lint.engine import InputError
+        from karpathy_lint.shapes.sites import collect_sites
+
+        try:
+            notebook = notebook_model(target)
+        except InputError as exc:
+            sys.stderr.write(f"karpathy-lint: error: {target}: {exc}\n")
+            return EXIT_ERROR
+    files = python_files([tree, *include] + ([] if use_pytest or notebook else [target]))
     sites = load_sites(files)
-    scope = {os.path.realpath(f) for f in python_files(scope_paths)}
+    scope = {os.path.realpath(f) for f in python_files(p for p in scope_paths if p != target or not notebook)}
+    if notebook is not None:
+        sites.extend(collect_sites(notebook))
+        scope.add(os.path.realpath(target))
     tracer = Tracer(sites)
 
     machine = fmt not in ("text", "concise")
@@ -209,7 +265,12 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
     try:
         tracer.start()
         try:
-            error = _run_pytest(target, args) if use_pytest else _run_script(target, args)
+            if use_pytest:
+                error = _run_pytest(target, args)
+            elif notebook is not None:
+                error = _run_notebook(target, notebook, args)
+            else:
+                error = _run_script(target, args)
         finally:
             tracer.stop()
     finally:
@@ -219,6 +280,10 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
             os.close(saved_fd)
 
     outcome = Outcome(sites, tracer, scope, report_unverified)
+    if notebook is not None and notebook.cells is not None:  # virtual lines -> cell, line, column
+        real = os.path.realpath(target)
+        outcome.findings = sorted((notebook.cells.place(notebook, f) if os.path.realpath(f.path) == real else f
+                                   for f in outcome.findings), key=lambda f: f.sort_key())
     if record:
         import json
 
