@@ -155,6 +155,8 @@ def build_virtual(notebook: Notebook, tag: str) -> tuple[bytes, CellMap, set[int
             if masked is None:
                 continue
             data = masked.text.encode("utf-8")
+            if data.lstrip(b"\r\n")[:1] in (b" ", b"\t"):
+                emit(b"if 1:\n")  # IPython dedents a cell whose first line is indented; a block takes it as is
             first_line = lines_so_far + 1
             not_code.update(first_line + n for n in masked.magic_lines)
             cmap.masked.extend((size + a, size + b) for a, b in masked.spans)
