@@ -248,3 +248,22 @@ def test_notebook_copy_keeps_lint_result(tmp_path):
     shutil.copy(src, tmp_path / "a.ipynb")
     a = run_cli("--no-cache", "--format", "json", "a.ipynb", cwd=tmp_path).stdout
     assert all(f["cell"] for f in json.loads(a))
+
+
+def test_verify_shapes_runs_code_cells_in_order(tmp_path):
+    pytest.importorskip("torch")
+    nb = notebook([
+        ("markdown", "# Shapes"),
+        ("code", "%matplotlib inline\nimport torch\n!echo skipped"),
+        ("code", "x = torch.randn(2, 3)  # Karpathy: x shape [batch, d]\n"
+                 "y = x.sum(-1)  # Karpathy: y shape [batch, d]"),
+        ("code", "%%bash\necho not run"),
+        ("code", "z = torch.cat([x, x])  # Karpathy: z shape [4, 3]"),
+    ])
+    path = _write(tmp_path, "shapes.ipynb", nb)
+    proc = run_cli("verify-shapes", "--format", "json", "shapes.ipynb", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)
+    assert [(f["code"], f["cell"], f["line"]) for f in findings] == [("KL601", 3, 2)]
+    assert b"verified 2 of 3 shape comments" in proc.stderr
+    assert path.exists()
