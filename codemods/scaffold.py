@@ -31,8 +31,10 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 
-from karpathy_lint.engine import InputError, build_model, lint_source, split_bom
-from karpathy_lint.model import Header, SourceModel
+from karpathy_lint.engine import build_model, lint_source
+from karpathy_lint.files import InputError, detect_newline, split_bom
+from karpathy_lint.languages import LANGUAGES, all_suffixes, language_for
+from karpathy_lint.model import SourceModel
 from karpathy_lint.parse.header import SECTION_RE
 
 MERGE_CODES = ("KL202", "KL203", "KL206")
@@ -41,7 +43,6 @@ ROLE_PLACEHOLDER = ("TODO: say where this file sits in {project}: what calls it,
 DEEP_PLACEHOLDER = ("TODO: explain how it works step by step, why it was chosen, the trade-offs "
                     "and the numbers.")
 SENTINEL = "\0scaffold-old-docstring\0"
-TEMPLATES = {".py": "new.py.tmpl", ".cu": "new.cu.tmpl", ".cuh": "new.cu.tmpl"}
 
 
 class ScaffoldError(Exception):
@@ -70,28 +71,16 @@ def merge_settings(settings):
     return dataclasses.replace(settings, select=MERGE_CODES, extend_select=())
 
 
-def has_header(header: Header | None) -> bool:
-    """A header written for the convention (not just any docstring or leading comment)."""
-    if header is None:
-        return False
-    return bool(header.module_line or header.open_tags or header.close_tags
-                or any(s.kind != "unknown" for s in header.sections))
-
-
 def default_title(path: str) -> str:
     if path in ("-", ""):
         return "Untitled"
     stem = os.path.basename(path)
-    for suffix in (".py", ".pyi", ".cu", ".cuh"):
+    language = language_for(path)
+    for suffix in language.suffixes if language is not None else ():
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
     return stem.strip() or "Untitled"
-
-
-def _newline(body: bytes) -> str:
-    # the same rule the parsers use, so merged entries and the skeleton agree
-    return "\r\n" if b"\r\n" in body[:4096] else "\n"
 
 
 def _model(path: str, body: bytes, settings) -> SourceModel:
@@ -150,9 +139,9 @@ _PREFIX_RE = re.compile(rb"^([A-Za-z]*)('''|\"\"\"|'|\")")
 
 def _python_first_statement(body: bytes) -> int | None:
     """Byte offset of the first statement (tree-sitter), or None for a file of comments only."""
-    from karpathy_lint.parse.python import _parser
+    from karpathy_lint.parse.python import parser
 
-    root = _parser().parse(body).root_node
+    root = parser().parse(body).root_node
     for child in root.children:
         if child.type != "comment":
             return child.start_byte
@@ -175,7 +164,7 @@ def _python_add_header(model: SourceModel, body: bytes, title: str, settings) ->
     The docstring is written as the first statement: after a shebang, an
     encoding cookie and leading comments, before `from __future__` imports.
     """
-    nl = _newline(body)
+    nl = detect_newline(body)
     header = model.header
     if header is None:
         if _ast_docstring(model.text) is not None:
@@ -301,9 +290,9 @@ def _verify_python(path: str, old_text: str, new_text: str, keeps_old_docstring:
 def _cuda_first_code(body: bytes) -> int | None:
     import tree_sitter as ts
 
-    from karpathy_lint.parse.cuda import _language
+    from karpathy_lint.parse.cuda import grammar
 
-    lang, _ = _language()
+    lang, _ = grammar()
     root = ts.Parser(lang).parse(body).root_node
     for child in root.children:
         if child.type != "comment":
@@ -317,7 +306,7 @@ def block_comment(lines: list[str], nl: str) -> str:
 
 
 def _cuda_add_header(model: SourceModel, body: bytes, title: str, settings) -> tuple[bytes, int, int]:
-    nl = _newline(body)
+    nl = detect_newline(body)
     block = block_comment(header_lines(title, settings), nl)
     first = _cuda_first_code(body)
     if first is None:
@@ -341,31 +330,30 @@ def _cuda_add_header(model: SourceModel, body: bytes, title: str, settings) -> t
 
 def scaffold_source(path: str, source: bytes, settings, module: str | None = None) -> Result:
     """Scaffold one file's bytes; raises ScaffoldError (and changes nothing) when it cannot."""
-    from karpathy_lint.parse import language_for
-
-    if language_for(path) == "notebook":
+    spec = language_for(path)
+    if spec is not None and spec.name == "notebook":
         from .scaffold_notebook import scaffold_notebook
 
         return scaffold_notebook(path, source, settings, module)
     bom, body = split_bom(source)
     model = _model(path, body, settings)
-    language = model.language
-    if has_header(model.header):
+    docstring = LANGUAGES[model.language].header_form == "docstring"
+    if model.header is not None and model.header.is_convention_header:
         new = _merge(path, body, settings)
-        if language == "python":
+        if docstring:
             old_doc = body[model.header.start : model.header.end]
             new = _python_raw_prefix(path, new, settings, old_doc)
         _verify_merge(path, body, new, model, settings)
         return Result(path, "merged" if new != body else "unchanged", source, bom + new)
 
     title = _check_title(module if module is not None else default_title(path))
-    if language == "python":
+    if docstring:
         skeleton, at, lead, old_doc = _python_add_header(model, body, title, settings)
     else:
         skeleton, at, lead = _cuda_add_header(model, body, title, settings)
         old_doc = b""
     new = _merge(path, skeleton, settings)
-    if language == "python":
+    if docstring:
         new = _python_raw_prefix(path, new, settings, old_doc)
     _verify_added(path, body, new, at, lead, model, settings)
     return Result(path, "header added", source, bom + new)
@@ -379,7 +367,7 @@ def _verify_common(path: str, new: bytes, settings) -> SourceModel:
     if model.syntax_error is not None:
         raise ScaffoldError(f"the header would break parsing (line {model.syntax_error.line}); "
                             "file left untouched")
-    if not has_header(model.header) or model.header.module_line is None:
+    if model.header is None or not model.header.is_convention_header or model.header.module_line is None:
         raise ScaffoldError("the linter would not read the new block as the header (an earlier comment "
                             "mentions `Module:` or the tag, or the parser reads the file differently); "
                             "write it by hand")
@@ -392,7 +380,8 @@ def _verify_added(path: str, old: bytes, new: bytes, at: int, lead: int, old_mod
     if h.start != at + lead:
         raise ScaffoldError("the linter would read another comment as the header "
                             "(an earlier comment mentions `Module:` or the tag); write it by hand")
-    if old_model.header is not None and old_model.language == "python":
+    docstring = LANGUAGES[model.language].header_form == "docstring"
+    if old_model.header is not None and docstring:
         # the old docstring was extended in place: everything outside it is unchanged
         oh = old_model.header
         ok = new[: h.start] == old[: oh.start] and new[h.end :] == old[oh.end :]
@@ -404,7 +393,7 @@ def _verify_added(path: str, old: bytes, new: bytes, at: int, lead: int, old_mod
               and new.endswith(rest) and len(new) - len(rest) >= h.end and not gap.strip(b"\r\n"))
     if not ok:
         raise ScaffoldError("internal check failed: bytes outside the header would change; file left untouched")
-    if model.language == "python":
+    if docstring:
         _verify_python(path, old_model.text, model.text)
 
 
@@ -415,7 +404,7 @@ def _verify_merge(path: str, old: bytes, new: bytes, old_model: SourceModel, set
     h, oh = model.header, old_model.header
     if new[: h.start] != old[: oh.start] or new[h.end :] != old[oh.end :]:
         raise ScaffoldError("internal check failed: bytes outside the header would change")
-    if model.language == "python":
+    if LANGUAGES[model.language].header_form == "docstring":
         # merging edits Function List entries (params, names): the old text is not a substring any more
         _verify_python(path, old_model.text, model.text, keeps_old_docstring=False)
 
@@ -423,22 +412,23 @@ def _verify_merge(path: str, old: bytes, new: bytes, old_model: SourceModel, set
 # -- new files ---------------------------------------------------------------------------------------
 
 
-def template_text(suffix: str) -> str:
-    name = TEMPLATES[suffix]
+def template_text(name: str) -> str:
+    """A template under codemods/templates (the language registry names one per language)."""
     return resources.files("karpathy_lint.codemods").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def create_new(path: str, settings, module: str | None = None) -> Result:
     """The contents of a new annotated file for `path` (which must not exist)."""
-    suffix = os.path.splitext(path)[1].lower()
-    if suffix not in TEMPLATES:
+    language = language_for(path)
+    if language is None:
+        suffix = os.path.splitext(path)[1].lower()
         raise ScaffoldError(f"no template for {suffix or 'a file without an extension'!r} "
-                            "(new files: .py, .cu, .cuh)")
+                            f"(new files: {', '.join(all_suffixes())})")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ScaffoldError(f"cannot create it: folder {os.path.dirname(path) or '.'!r} does not exist")
     title = _check_title(module if module is not None else default_title(path))
-    text = template_text(suffix)
+    text = template_text(language.template)
     text = (text.replace("{{module}}", title).replace("{{project}}", settings.project)
             .replace("{{tag}}", settings.tag))
     new = _merge(path, text.encode("utf-8"), settings)

@@ -9,29 +9,17 @@ be scaffolded (one line on stderr each; that file is left untouched).
 """
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 
 import click
 
 from karpathy_lint import __version__
+from karpathy_lint.diff import unified_diff
+from karpathy_lint.exit_codes import ExitCode
 
-EXIT_OK, EXIT_WOULD_CHANGE, EXIT_ERROR = 0, 1, 2
 WOULD = {"created": "would create", "header added": "would add a header",
          "merged": "would merge the Function List"}
-
-
-def _diff(path: str, old: bytes | None, new: bytes) -> str:
-    if path.lower().endswith(".ipynb"):  # per-cell hunks with `path:cell N` headers, never the JSON text
-        from karpathy_lint.notebook.diff import notebook_diff
-
-        return notebook_diff(path, old, new)
-    a = (old or b"").decode("utf-8", "replace").splitlines(keepends=True)
-    b = new.decode("utf-8", "replace").splitlines(keepends=True)
-    src = f"a/{path}" if old is not None else "/dev/null"
-    lines = list(difflib.unified_diff(a, b, fromfile=src, tofile=f"b/{path}"))
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def _error(path: str, message: str) -> None:
@@ -70,7 +58,7 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
         sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude))
     except ConfigError as exc:
         click.echo(f"karpathy-scaffold: error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+        sys.exit(ExitCode.ERROR)
 
 
 def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
@@ -83,24 +71,23 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
         result = scaffold_source(name, source, settings, module)
     except ScaffoldError as exc:
         _error(name, str(exc))
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if diff:
-        sys.stdout.write(_diff(name, source, result.new))
-        return EXIT_WOULD_CHANGE if result.changed else EXIT_OK
+        sys.stdout.write(unified_diff(name, source, result.new))
+        return ExitCode.FINDINGS if result.changed else ExitCode.CLEAN
     if check:
         if result.changed and not quiet:
             click.echo(f"would scaffold {name} ({result.action})", err=True)
-        return EXIT_WOULD_CHANGE if result.changed else EXIT_OK
+        return ExitCode.FINDINGS if result.changed else ExitCode.CLEAN
     sys.stdout.buffer.write(result.new)
     sys.stdout.flush()
-    return EXIT_OK
+    return ExitCode.CLEAN
 
 
 def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False) -> int:
-    from karpathy_lint.codemods.apply import write_atomic
     from karpathy_lint.codemods.scaffold import ScaffoldError, create_new, scaffold_source
     from karpathy_lint.discovery import discover
-    from karpathy_lint.engine import InputError, read_bytes
+    from karpathy_lint.files import InputError, read_bytes, write_atomic
 
     existing = [p for p in paths if os.path.lexists(p)]
     missing = [p for p in paths if not os.path.lexists(p)]
@@ -119,7 +106,7 @@ def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exc
             return
         changed += 1
         if diff:
-            sys.stdout.write(_diff(result.path, result.old, result.new))
+            sys.stdout.write(unified_diff(result.path, result.old, result.new))
         if not quiet:
             verb = WOULD[result.action] if (check or diff) else result.action
             click.echo(f"{result.path}: {verb}", err=True)
@@ -169,10 +156,10 @@ def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exc
         tail = f", {errors} error{'s' if errors != 1 else ''}" if errors else ""
         click.echo(f"{changed} file{'s' if changed != 1 else ''} {done}, {unchanged} unchanged{tail}", err=True)
     if errors:
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if (check or diff) and changed:
-        return EXIT_WOULD_CHANGE
-    return EXIT_OK
+        return ExitCode.FINDINGS
+    return ExitCode.CLEAN
 
 
 if __name__ == "__main__":  # pragma: no cover

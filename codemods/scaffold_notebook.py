@@ -14,13 +14,22 @@ from __future__ import annotations
 
 import re
 
-from karpathy_lint.engine import InputError, build_model, decode, lint_source, split_bom
+from karpathy_lint.engine import build_model, lint_source
+from karpathy_lint.files import InputError, decode, split_bom
 from karpathy_lint.notebook.document import Notebook, read_notebook
 from karpathy_lint.notebook.fix import fix_notebook
 from karpathy_lint.notebook.virtual import header_index
 from karpathy_lint.notebook.write import write_cells
 
-from .scaffold import Result, ScaffoldError, _check_title, default_title, has_header, header_lines, merge_settings
+from .scaffold import (
+    Result,
+    ScaffoldError,
+    _check_title,
+    default_title,
+    has_header,
+    header_lines,
+    merge_settings,
+)
 
 ATX_RE = re.compile(r"^ {0,3}#{1,6}[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 SETEXT_RE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")

@@ -12,7 +12,7 @@ import json
 import os
 from collections import Counter
 
-from karpathy_lint.codemods.apply import write_atomic
+from karpathy_lint.files import write_atomic
 
 VERSION = 1
 

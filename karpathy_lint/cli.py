@@ -12,8 +12,8 @@ import sys
 import click
 
 from karpathy_lint import __version__
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from karpathy_lint.exit_codes import ExitCode
+from karpathy_lint.report import FORMAT_NAMES
 
 
 class DefaultGroup(click.Group):
@@ -27,7 +27,7 @@ class DefaultGroup(click.Group):
 
 def _fail(message: str) -> None:
     click.echo(f"karpathy-lint: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+    sys.exit(ExitCode.ERROR)
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +47,7 @@ def entry() -> None:
         # `karpathy-lint ... | head`: stop quietly, like other Unix tools
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(ExitCode.FINDINGS)
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -72,7 +72,7 @@ def _validate_selectors(values: tuple[str, ...], flag: str) -> None:
 @click.option("--select", multiple=True, help="Rules to check (codes, prefixes like KL2, names, or ALL); replaces the config's.")
 @click.option("--extend-select", multiple=True, help="Rules to check in addition to the config's selection.")
 @click.option("--ignore", multiple=True, help="Rules to skip, in addition to the config's.")
-@click.option("--format", "fmt", type=click.Choice(["text", "concise", "json", "json-lines", "github", "sarif"]),
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
               default="text", show_default=True, help="Output format.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this config file; no discovery.")
 @click.option("--isolated", is_flag=True, help="Ignore every config file.")
@@ -155,7 +155,7 @@ def clean(cache_dir):
 @main.command("verify-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("target", required=True)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--format", "fmt", type=click.Choice(["text", "concise", "json", "json-lines", "github", "sarif"]),
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
               default="text", show_default=True)
 @click.option("--report-unverified", is_flag=True, help="Report shape comments whose line never ran as findings.")
 @click.option("--pytest", "use_pytest", is_flag=True, help="Run TARGET with pytest instead of as a script.")

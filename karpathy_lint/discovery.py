@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from karpathy_lint.parse import language_for
+from karpathy_lint.languages import language_for
 
 DEFAULT_EXCLUDES = (
     ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules",
@@ -43,13 +43,19 @@ def relative(path: str, root: str) -> str:
         return path
 
 
+def _project_relative(path: str, root: str) -> str:
+    """`path` relative to the project root; for a file outside it, the part below the `..` steps."""
+    rel = relative(path, root)
+    while rel.startswith("../"):
+        rel = rel[3:]
+    return rel
+
+
 def _excluded_by_settings(path: str, settings, is_dir: bool) -> bool:
     patterns = tuple(settings.exclude) + tuple(settings.extend_exclude)
     if not patterns:
         return False
-    rel = relative(path, settings.root)
-    if rel.startswith(".."):
-        rel = os.path.abspath(path).replace(os.sep, "/").lstrip("/")
+    rel = _project_relative(path, settings.root)
     return gitignore_spec(patterns).match_file(rel + ("/" if is_dir else ""))
 
 
@@ -59,56 +65,99 @@ def _default_excluded(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, pat) for pat in DEFAULT_EXCLUDES)
 
 
+def _git_ignore_spec(path: str):
+    """The GitIgnoreSpec of one ignore file, or None when it is missing or unreadable."""
+    if not os.path.isfile(path):
+        return None
+    import pathspec
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())
+    except OSError:
+        return None
+
+
 class _GitIgnore:
-    """The .gitignore files that apply inside one repository, loaded lazily."""
+    """Ignore status as git decides it, loaded lazily per folder.
+
+    In a repository (the nearest folder holding `.git`), the `.gitignore` of the
+    file's own folder is asked first, then those above it up to the repository
+    root, then `.git/info/exclude`; the first file whose patterns say anything
+    about the path (ignore, or `!` re-include) decides. A file inside an ignored
+    folder stays ignored, whatever deeper files say. Outside a repository the
+    `.gitignore` files up to the filesystem root are read the same way.
+    """
 
     def __init__(self):
-        self._dirs: dict[str, object | None] = {}
-        self._repo_roots: dict[str, bool] = {}  # directory -> holds a .git (one stat per folder, not per file)
+        self._specs: dict[str, object | None] = {}  # ignore file path -> spec
+        self._repo_roots: dict[str, str | None] = {}  # folder -> its repository root (None: not in one)
 
-    def _load(self, directory: str):
-        if directory not in self._dirs:
-            path = os.path.join(directory, ".gitignore")
-            spec = None
-            if os.path.isfile(path):
-                try:
-                    with open(path, encoding="utf-8", errors="replace") as fh:
-                        import pathspec
+    def _spec(self, path: str):
+        if path not in self._specs:
+            self._specs[path] = _git_ignore_spec(path)
+        return self._specs[path]
 
-                        spec = pathspec.GitIgnoreSpec.from_lines(fh.read().splitlines())
-                except OSError:
-                    spec = None
-            self._dirs[directory] = spec
-        return self._dirs[directory]
+    def _repo_root(self, directory: str) -> str | None:
+        if directory not in self._repo_roots:
+            if os.path.exists(os.path.join(directory, ".git")):
+                root: str | None = directory
+            else:
+                parent = os.path.dirname(directory)
+                root = None if parent == directory else self._repo_root(parent)
+            self._repo_roots[directory] = root
+        return self._repo_roots[directory]
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
-        path = os.path.abspath(path)
+    def _decide(self, path: str, is_dir: bool, top: str | None) -> bool:
+        """Whether `path` itself is ignored (its folders not considered)."""
+        suffix = "/" if is_dir else ""
         directory = os.path.dirname(path)
         while True:
-            spec = self._load(directory)
+            spec = self._spec(os.path.join(directory, ".gitignore"))
             if spec is not None:
-                rel = os.path.relpath(path, directory).replace(os.sep, "/") + ("/" if is_dir else "")
-                if spec.match_file(rel):
-                    return True
-            is_root = self._repo_roots.get(directory)
-            if is_root is None:
-                is_root = self._repo_roots[directory] = os.path.isdir(os.path.join(directory, ".git"))
-            if is_root:
-                return False
+                verdict = spec.check_file(os.path.relpath(path, directory).replace(os.sep, "/") + suffix).include
+                if verdict is not None:
+                    return verdict
             parent = os.path.dirname(directory)
-            if parent == directory:
-                return False
+            if directory == top or parent == directory:
+                break
             directory = parent
+        if top is not None:
+            spec = self._spec(os.path.join(top, ".git", "info", "exclude"))
+            if spec is not None:
+                return bool(spec.check_file(os.path.relpath(path, top).replace(os.sep, "/") + suffix).include)
+        return False
+
+    def ignored(self, path: str, is_dir: bool, folders_checked: bool = True) -> bool:
+        """Whether git ignores `path`. A walk has already pruned ignored folders (`folders_checked`);
+        for a path named on its own, every folder between it and the repository root is checked too."""
+        path = os.path.abspath(path)
+        top = self._repo_root(os.path.dirname(path))
+        if not folders_checked:
+            stop = top or os.path.abspath(os.sep)
+            folders = []
+            directory = os.path.dirname(path)
+            while directory != stop and os.path.dirname(directory) != directory:
+                folders.append(directory)
+                directory = os.path.dirname(directory)
+            if any(self._decide(d, True, top) for d in reversed(folders)):
+                return True
+        return self._decide(path, is_dir, top)
 
 
 def is_excluded(path: str, resolver, gitignore: _GitIgnore | None = None) -> bool:
-    """Whether a file named explicitly is excluded (used by --force-exclude, stdin too)."""
+    """Whether a file named explicitly is excluded (used by --force-exclude, stdin too).
+
+    The default excludes (`build`, `venv`, ...) and the configured ones are
+    matched against the path relative to the project root (the config file's
+    folder), never against the folders the project itself sits in.
+    """
     settings = resolver.for_path(path)
     if _excluded_by_settings(path, settings, False):
         return True
-    if settings.respect_gitignore and (gitignore or _GitIgnore()).ignored(path, False):
+    if settings.respect_gitignore and (gitignore or _GitIgnore()).ignored(path, False, folders_checked=False):
         return True
-    return any(_default_excluded(part) for part in os.path.abspath(path).split(os.sep)[:-1])
+    return any(_default_excluded(part) for part in _project_relative(path, settings.root).split("/")[:-1])
 
 
 def discover(paths: list[str], resolver, force_exclude: bool = False) -> Discovery:

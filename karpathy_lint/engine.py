@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from karpathy_lint.files import InputError
+from karpathy_lint.files import InputError, decode, read_bytes, split_bom
+from karpathy_lint.languages import language_for, not_readable_message
 from karpathy_lint.model import Finding, SourceModel
-from karpathy_lint.parse import language_for, parse_source
 
 
 @dataclass
@@ -20,31 +20,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None  # one line: why the file could not be checked
     syntax_error: bool = False
-
-
-def read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except IsADirectoryError:
-        raise InputError("is a directory") from None
-    except PermissionError:
-        raise InputError("permission denied") from None
-    except FileNotFoundError:
-        raise InputError("no such file") from None
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc)) from None
-
-
-def decode(source: bytes) -> str:
-    if b"\x00" in source[:8192]:
-        raise InputError("binary file (contains NUL bytes)")
-    try:
-        text = source.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = source.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"not valid UTF-8: byte 0x{source[exc.start]:02x} on line {line}") from None
-    return text[1:] if text.startswith("\ufeff") else text
 
 
 def enabled_rules(settings, path: str):
@@ -78,17 +53,9 @@ def build_model(path: str, source: bytes, settings) -> SourceModel:
     """Decode and parse; raises InputError for undecodable input."""
     language = language_for(path)
     if language is None:
-        raise InputError("not a Python, CUDA or notebook file (.py, .pyi, .cu, .cuh, .ipynb)")
+        raise InputError(not_readable_message())
     text = decode(source)
-    return parse_source(path, source, text, language, settings)
-
-
-BOM = b"\xef\xbb\xbf"
-
-
-def split_bom(source: bytes) -> tuple[bytes, bytes]:
-    """(bom, body): offsets in findings and fixes are offsets into the body."""
-    return (BOM, source[3:]) if source.startswith(BOM) else (b"", source)
+    return language.parse(path, source, text, settings)
 
 
 def lint_source(path: str, source: bytes, settings) -> FileResult:

@@ -1,7 +1,8 @@
 """`--fix`: apply fixes, re-lint, repeat until nothing more applies."""
 from __future__ import annotations
 
-from karpathy_lint.engine import lint_source, split_bom
+from karpathy_lint.engine import lint_source
+from karpathy_lint.files import split_bom
 from karpathy_lint.fixes import apply_edits, select_fixes
 
 MAX_ROUNDS = 10
@@ -13,9 +14,10 @@ def fix_source(path: str, source: bytes, settings, unsafe: bool = False) -> tupl
     A notebook (.ipynb) is fixed cell by cell and written back as JSON; it raises InputError (one line)
     when the notebook cannot be read or written back safely.
     """
-    from karpathy_lint.parse import language_for
+    from karpathy_lint.languages import language_for
 
-    if language_for(path) == "notebook":
+    spec = language_for(path)
+    if spec is not None and spec.name == "notebook":
         from karpathy_lint.notebook.fix import fix_notebook
 
         return fix_notebook(path, source, settings, unsafe)

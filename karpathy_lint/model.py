@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Literal
 
-Language = Literal["python", "cuda", "notebook"]
+Language = str  # a key of karpathy_lint.languages.LANGUAGES
 Applicability = Literal["safe", "unsafe"]
 
 
@@ -97,6 +97,13 @@ class Header:
     close_tags: list[HeaderLine] = field(default_factory=list)
     sections: list[Section] = field(default_factory=list)
     entries: list[ListEntry] = field(default_factory=list)
+
+    @property
+    def is_convention_header(self) -> bool:
+        """Written for the convention: a `Module:` line, a tag or a known section title (not just any
+        docstring or leading comment). The one test the rules and the scaffold share."""
+        return bool(self.module_line or self.open_tags or self.close_tags
+                    or any(s.kind != "unknown" for s in self.sections))
 
     def section(self, kind: str) -> Section | None:
         for section in self.sections:

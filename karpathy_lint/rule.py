@@ -47,7 +47,7 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
     summary: ClassVar[str]
-    languages: ClassVar[tuple[str, ...]] = ("python", "cuda")
+    languages: ClassVar[tuple[str, ...]]  # names from karpathy_lint.languages; each rule states its own
     fix_applicability: ClassVar[str | None] = None  # "safe", "unsafe" or None
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []

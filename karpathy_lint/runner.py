@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass, field
 
 from karpathy_lint.engine import FileResult
+from karpathy_lint.exit_codes import ExitCode
 
 
 @dataclass
@@ -57,7 +58,7 @@ def _check_one(task):
     """(path, settings, cache root or None) -> cache-format payload: look up, else lint (and store)."""
     path, settings, root = task
     from karpathy_lint import cache
-    from karpathy_lint.engine import InputError, read_bytes
+    from karpathy_lint.files import InputError, read_bytes
 
     if root is not None:
         try:
@@ -73,7 +74,8 @@ def _check_one(task):
 def _lint_one(path: str, settings, root: str | None) -> dict:
     """Read, lint, store: the work for one cache miss (in a worker, or in-process)."""
     from karpathy_lint import cache
-    from karpathy_lint.engine import InputError, lint_source, read_bytes
+    from karpathy_lint.engine import lint_source
+    from karpathy_lint.files import InputError, read_bytes
 
     try:
         source = read_bytes(path)
@@ -123,15 +125,11 @@ def _preload(languages) -> None:
     from karpathy_lint.engine import _rules_for  # noqa: F401
     from karpathy_lint.registry import all_rules
 
+    from karpathy_lint.languages import LANGUAGES
+
     all_rules()
-    if "python" in languages:
-        from karpathy_lint.parse.python import _language
-
-        _language()
-    if "cuda" in languages:
-        from karpathy_lint.parse.cuda import _language as _cuda_language
-
-        _cuda_language()
+    for name in languages:
+        LANGUAGES[name].load_grammar()
     import karpathy_lint.suppressions  # noqa: F401
 
 
@@ -142,7 +140,7 @@ def lint_files(files: list[str], resolver, jobs: int, cache_root: str | None, pr
     the parser or the rules, nor starts a worker); only misses go to workers.
     """
     from karpathy_lint import cache
-    from karpathy_lint.engine import InputError, read_bytes
+    from karpathy_lint.files import InputError, read_bytes
 
     n = len(files)
     settings_of = [resolver.for_path(path) for path in files]
@@ -180,11 +178,11 @@ def lint_files(files: list[str], resolver, jobs: int, cache_root: str | None, pr
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from karpathy_lint.parse import language_for
+        from karpathy_lint.languages import language_for
 
         distinct: dict = {}
         index = [distinct.setdefault(settings_of[i], len(distinct)) for i in range(n)]
-        languages = tuple(sorted({language_for(files[i]) or "" for i in todo}))
+        languages = tuple(sorted({spec.name for i in todo if (spec := language_for(files[i])) is not None}))
         if not sizes:
             for i in todo:
                 try:
@@ -234,7 +232,7 @@ def _progress_enabled(options: CheckOptions, n_files: int) -> bool:
 
 def run_check(options: CheckOptions) -> int:
     from karpathy_lint.config import ConfigResolver
-    from karpathy_lint.report import Run, render
+    from karpathy_lint.report import FORMATS, Run, render
 
     resolver = ConfigResolver(options.config_file, options.isolated, adjust=_adjuster(options))
     if options.show_settings:
@@ -285,26 +283,22 @@ def run_check(options: CheckOptions) -> int:
     if options.output_file:
         handle = open(options.output_file, "w", encoding="utf-8")
         stream = handle
+    human = FORMATS[options.fmt].human
     try:
-        if options.quiet and options.fmt in ("text", "concise"):
-            from karpathy_lint.report.text import render_text
-
-            if run.findings:
-                render_text(run, stream, color=False, concise=options.fmt == "concise", summary=False)
-        elif not (options.diff and options.fmt in ("text", "concise")):
-            color = handle is None and options.fmt in ("text", "concise") and _color_enabled()
-            render(options.fmt, run, stream, color)
+        if not (options.diff and human):
+            color = human and handle is None and not options.quiet and _color_enabled()
+            render(options.fmt, run, stream, color=color, summary=not (options.quiet and human))
     finally:
         if handle:
             handle.close()
     syntax = any(r.syntax_error for r in results)
     if run.errors or syntax:
-        return 2
+        return ExitCode.ERROR
     if options.diff:
-        return 1 if run.fixed else 0
+        return ExitCode.FINDINGS if run.fixed else ExitCode.CLEAN
     if run.findings and not options.exit_zero:
-        return 1
-    return 0
+        return ExitCode.FINDINGS
+    return ExitCode.CLEAN
 
 
 def _color_enabled() -> bool:
@@ -349,7 +343,7 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
                 options.quiet, options.report_to_stderr = True, True
             return FileResult(path=name, findings=[], error=None, syntax_error=False)
     if options.fix:
-        from karpathy_lint.engine import InputError
+        from karpathy_lint.files import InputError
         from karpathy_lint.fixer import fix_source
 
         try:
@@ -370,8 +364,8 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
 
 
 def _apply_fixes(results: list[FileResult], resolver, options: CheckOptions):
-    from karpathy_lint.codemods.apply import write_atomic
-    from karpathy_lint.engine import InputError, lint_source, read_bytes
+    from karpathy_lint.engine import lint_source
+    from karpathy_lint.files import InputError, read_bytes, write_atomic
     from karpathy_lint.fixer import fix_source
 
     fixed_total = 0
@@ -402,19 +396,9 @@ def _apply_fixes(results: list[FileResult], resolver, options: CheckOptions):
 
 
 def _print_diff(path: str, old: bytes, new: bytes) -> None:
-    import difflib
+    from karpathy_lint.diff import unified_diff
 
-    from karpathy_lint.parse import language_for
-
-    if language_for(path) == "notebook":  # per-cell hunks, `path:cell N` headers: never the JSON text
-        from karpathy_lint.notebook.diff import notebook_diff
-
-        sys.stdout.write(notebook_diff(path, old, new))
-        return
-
-    a = old.decode("utf-8", "replace").splitlines(keepends=True)
-    b = new.decode("utf-8", "replace").splitlines(keepends=True)
-    sys.stdout.writelines(difflib.unified_diff(a, b, fromfile=f"a/{path}", tofile=f"b/{path}"))
+    sys.stdout.write(unified_diff(path, old, new))
 
 
 def _show_settings(options: CheckOptions, resolver) -> int:

@@ -28,6 +28,7 @@ class SyntaxError_(Rule):
     code = "KL001"
     name = "syntax-error"
     summary = "The file does not parse"
+    languages = ("python", "cuda")
 
     VALID = [Valid("def f(x):\n    return x\n"), Valid("int main() { return 0; }\n", language="cuda")]
     INVALID = [

@@ -1,3 +1,4 @@
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
@@ -35,6 +36,7 @@ class HeaderMissing(Rule):
     code = "KL101"
     name = "header-missing"
     summary = "File has no header block"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid('"""\nModule: M\n\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\nx = 1\n'),
@@ -50,10 +52,9 @@ class HeaderMissing(Rule):
 
     def check(self, model, settings):
         h = model.header
-        if h is None or not (h.open_tags or h.close_tags or h.module_line or h.sections):
-            where = "module docstring" if model.language == "python" else "leading /* ... */ comment"
-            if model.cells is not None:  # a notebook: the header is a markdown cell
-                where = "markdown cell"
+        if h is None or not h.is_convention_header:
+            # a notebook's model reads as Python; its header is a markdown cell
+            where = LANGUAGES["notebook" if model.cells is not None else model.language].header_description
             yield self.finding_at_line(
                 model, h.line if h else 1,
                 f"no header block: add a {where} with `<{settings.tag}>` (karpathy-scaffold writes one)",

@@ -32,6 +32,7 @@ class ModuleLineMissing(Rule):
     code = "KL102"
     name = "module-line-missing"
     summary = "Header has no `Module:` title line"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid('"""\nModule: Router\n\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'),

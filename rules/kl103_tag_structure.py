@@ -27,6 +27,7 @@ class TagStructure(Rule):
     code = "KL103"
     name = "tag-structure"
     summary = "Opening/closing tag missing, doubled, out of order or outside the header"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid('"""\nModule: M\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'),
@@ -43,7 +44,7 @@ class TagStructure(Rule):
 
     def check(self, model, settings):
         h = model.header
-        if h is None or not (h.open_tags or h.close_tags or h.module_line or h.sections):
+        if h is None or not h.is_convention_header:
             return
         open_tag, close_tag = f"<{settings.tag}>", f"</{settings.tag}>"
         if not h.open_tags:

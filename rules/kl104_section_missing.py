@@ -34,6 +34,7 @@ class SectionMissing(Rule):
     code = "KL104"
     name = "section-missing"
     summary = "A required header section is missing"
+    languages = ("python", "cuda")
 
     VALID = [Valid(header() + "def f(x):\n    return x\n")]
     INVALID = [

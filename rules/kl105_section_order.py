@@ -27,6 +27,7 @@ class SectionOrder(Rule):
     code = "KL105"
     name = "section-order"
     summary = "Header sections out of order or repeated"
+    languages = ("python", "cuda")
 
     VALID = [Valid(header())]
     INVALID = [

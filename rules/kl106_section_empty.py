@@ -23,6 +23,7 @@ class SectionEmpty(Rule):
     code = "KL106"
     name = "section-empty"
     summary = "A header section has no text"
+    languages = ("python", "cuda")
 
     VALID = [Valid(header())]
     INVALID = [Invalid(header(deep=""), line=11), Invalid(header(entries=""), line=8)]

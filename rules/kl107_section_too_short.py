@@ -25,6 +25,7 @@ class SectionTooShort(Rule):
     code = "KL107"
     name = "section-too-short"
     summary = "Role or Deep Dive section below the word minimum"
+    languages = ("python", "cuda")
 
     VALID = [Valid(header()), Valid(header(deep="Short but allowed here."), settings={"min_deep_dive_words": 4})]
     INVALID = [Invalid(header(deep="It's a router."), line=11), Invalid(header(role="Routes tokens."), line=5)]

@@ -28,6 +28,7 @@ class PlaceholderLeft(Rule):
     code = "KL108"
     name = "placeholder-left"
     summary = "Header still holds a scaffold placeholder"
+    languages = ("python", "cuda")
 
     VALID = [Valid(header()), Valid(header(entries="f(x) - Return x, the TODOs of life")),]
     INVALID = [Invalid(header(entries="f(x) - TODO: describe"), line=9),

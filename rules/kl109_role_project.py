@@ -30,6 +30,7 @@ class RoleProject(Rule):
     code = "KL109"
     name = "role-project"
     summary = "Role section title names another project"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [Valid(header()), Valid(header(project="MyLab"), settings={"project": "MyLab"})]

@@ -33,6 +33,7 @@ class FunctionListStale(Rule):
     code = "KL201"
     name = "function-list-stale"
     summary = "Function List entry names nothing defined in the file"
+    languages = ("python", "cuda")
     fix_applicability = "unsafe"
 
     VALID = [

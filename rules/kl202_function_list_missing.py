@@ -44,6 +44,7 @@ class FunctionListMissing(Rule):
     code = "KL202"
     name = "function-list-missing"
     summary = "Definition missing from the Function List"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [

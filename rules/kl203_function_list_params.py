@@ -32,6 +32,7 @@ class FunctionListParams(Rule):
     code = "KL203"
     name = "function-list-params"
     summary = "Function List params differ from the definition"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [

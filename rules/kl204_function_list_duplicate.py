@@ -28,6 +28,7 @@ class FunctionListDuplicate(Rule):
     code = "KL204"
     name = "function-list-duplicate"
     summary = "Name listed twice in the Function List"
+    languages = ("python", "cuda")
     fix_applicability = "unsafe"
 
     VALID = [Valid(header("f(x) - Return x") + "def f(x):\n    return x\n")]

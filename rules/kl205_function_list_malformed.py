@@ -28,6 +28,7 @@ class FunctionListMalformed(Rule):
     code = "KL205"
     name = "function-list-malformed"
     summary = "Function List line is not `name(params) - description`"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid(header("f(x) - Return x,\n    and a wrapped second line") + "def f(x):\n    return x\n"),

@@ -30,6 +30,7 @@ class FunctionListRenamed(Rule):
     code = "KL206"
     name = "function-list-renamed"
     summary = "Function List entry names a function that was renamed"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [Valid(header("route_topk(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n")]

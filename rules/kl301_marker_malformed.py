@@ -30,6 +30,7 @@ class MarkerMalformed(Rule):
     code = "KL301"
     name = "marker-malformed"
     summary = "Inline marker misspelt"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [

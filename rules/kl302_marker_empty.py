@@ -1,4 +1,5 @@
 from karpathy_lint.model import Edit
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
@@ -29,6 +30,7 @@ class MarkerEmpty(Rule):
     code = "KL302"
     name = "marker-empty"
     summary = "Inline marker has no text"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [Valid("# Karpathy: text\nx = 1\n")]
@@ -39,7 +41,7 @@ class MarkerEmpty(Rule):
     ]
 
     def check(self, model, settings):
-        prefix = "#" if model.language == "python" else "//"
+        prefix = LANGUAGES[model.language].line_comment
         for note in model.notes:
             if note.status != "empty":
                 continue

@@ -34,6 +34,7 @@ class CommentDensity(Rule):
     code = "KL303"
     name = "comment-density"
     summary = "Too few inline comments for the lines of code"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid("x = 1\ny = 2\n# Karpathy: z is the sum\nz = x + y\n", settings={"lines_per_comment": 3}),

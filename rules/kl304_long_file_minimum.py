@@ -21,6 +21,7 @@ class LongFileMinimum(Rule):
     code = "KL304"
     name = "long-file-minimum"
     summary = "Long file with too few inline comments"
+    languages = ("python", "cuda")
 
     VALID = [Valid("# Karpathy: a\nx = 1\ny = 2\n", settings={"long_file_lines": 2, "long_file_min_comments": 1})]
     INVALID = [Invalid("# Karpathy: a\nx = 1\ny = 2\n", line=2,

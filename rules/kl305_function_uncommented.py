@@ -36,6 +36,7 @@ class FunctionUncommented(Rule):
     code = "KL305"
     name = "function-uncommented"
     summary = "Function with several statements has no inline comment"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: double then shift\n    y = x * 2\n    z = y + 1\n    return z\n"),

@@ -26,6 +26,7 @@ class ShapeMalformed(Rule):
     code = "KL307"
     name = "shape-malformed"
     summary = "Shape comment not in `name shape [dim, ...]` form"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid("# Karpathy: x shape [batch, seq, d_model]\nx = 1\n"),

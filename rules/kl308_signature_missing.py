@@ -28,6 +28,7 @@ class SignatureMissing(Rule):
     code = "KL308"
     name = "signature-missing"
     summary = "File does not end with a closing marker comment"
+    languages = ("python", "cuda")
 
     VALID = [
         Valid("x = 1\n\n# Karpathy: that's all, folks.\n"),

@@ -43,6 +43,7 @@ class Mojibake(Rule):
     code = "KL401"
     name = "mojibake"
     summary = "Garbled characters (mojibake) in a comment or the header"
+    languages = ("python", "cuda")
     fix_applicability = "safe"
 
     VALID = [

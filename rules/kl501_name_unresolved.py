@@ -124,6 +124,7 @@ class NameUnresolved(Rule):
     code = "KL501"
     name = "name-unresolved"
     summary = "Backticked name in prose does not exist in the file"
+    languages = ("python", "cuda")
     fix_applicability = "unsafe"
 
     VALID = [

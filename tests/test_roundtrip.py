@@ -40,7 +40,8 @@ import pytest
 
 from karpathy_lint.codemods.scaffold import ScaffoldError, scaffold_source
 from karpathy_lint.config import Settings
-from karpathy_lint.engine import build_model, lint_source, split_bom
+from karpathy_lint.engine import build_model, lint_source
+from karpathy_lint.files import split_bom
 
 CUDA_INCLUDE = "/usr/local/cuda/include"
 SAMPLE_STEP = 12  # pytest runs every 12th file of each tree...

@@ -10,30 +10,13 @@ from __future__ import annotations
 
 import difflib
 
+from karpathy_lint.diff import text_diff
+from karpathy_lint.files import split_bom
 from karpathy_lint.notebook.document import Notebook, read_notebook
-
-NO_NEWLINE = "\\ No newline at end of file\n"
-
-
-def _lines(text: str) -> list[str]:
-    lines = [line + "\n" for line in text.split("\n")]
-    lines[-1] = lines[-1][:-1]
-    return lines if lines[-1] else lines[:-1]
-
-
-def _hunk(old_name: str, new_name: str, old: str, new: str) -> str:
-    out = []
-    for line in difflib.unified_diff(_lines(old), _lines(new), fromfile=old_name, tofile=new_name):
-        out.append(line)
-        if not line.endswith("\n"):
-            out.append("\n" + NO_NEWLINE)
-    return "".join(out)
 
 
 def notebook_diff(path: str, old: bytes | None, new: bytes) -> str:
     """The per-cell diff from `old` (None: no notebook yet) to `new`."""
-    from karpathy_lint.engine import split_bom
-
     before = read_notebook(split_bom(old)[1].decode("utf-8")) if old is not None else None
     after = read_notebook(split_bom(new)[1].decode("utf-8"))
     return cells_diff(path, before, after)
@@ -50,9 +33,9 @@ def cells_diff(path: str, before: Notebook | None, after: Notebook) -> str:
         pairs = min(i2 - i1, j2 - j1)
         for k in range(pairs):
             old, new = a[i1 + k], b[j1 + k]
-            out.append(_hunk(f"a/{path}:cell {old.number}", f"b/{path}:cell {new.number}", old.source, new.source))
+            out.append(text_diff(f"a/{path}:cell {old.number}", f"b/{path}:cell {new.number}", old.source, new.source))
         for old in a[i1 + pairs : i2]:
-            out.append(_hunk(f"a/{path}:cell {old.number}", "/dev/null", old.source, ""))
+            out.append(text_diff(f"a/{path}:cell {old.number}", "/dev/null", old.source, ""))
         for new in b[j1 + pairs : j2]:
-            out.append(_hunk("/dev/null", f"b/{path}:cell {new.number}", "", new.source))
+            out.append(text_diff("/dev/null", f"b/{path}:cell {new.number}", "", new.source))
     return "".join(out)

@@ -8,7 +8,8 @@ header) or masked IPython syntax is dropped.
 """
 from __future__ import annotations
 
-from karpathy_lint.engine import build_model, check_model, split_bom
+from karpathy_lint.engine import build_model, check_model
+from karpathy_lint.files import split_bom
 from karpathy_lint.fixes import apply_edits, select_fixes
 from karpathy_lint.model import Edit
 from karpathy_lint.notebook.virtual import CellMap

@@ -162,7 +162,7 @@ def mask_cell(text: str) -> Masked | None:
     seen_code = False
     while i < len(lines):
         line = lines[i]
-        content = line[:-1] if line.endswith("\r") else line
+        content = line.removesuffix("\r")
         col = None
         if scanner.at_logical_start:
             if name is not None and not seen_code and content.strip():
@@ -194,4 +194,4 @@ def mask_cell(text: str) -> Masked | None:
 
 
 def _strip_cr(line: str) -> str:
-    return line[:-1] if line.endswith("\r") else line
+    return line.removesuffix("\r")

@@ -183,3 +183,10 @@ def parse_notebook(path: str, source: bytes, text: str, settings) -> SourceModel
         model.header.newline = newline
     model.cells = cmap if cmap.segments else None
     return model
+
+
+def grammar():
+    """The tree-sitter grammar a notebook is parsed with: Python's (loaded once; workers inherit it)."""
+    from karpathy_lint.parse.python import grammar as python_grammar
+
+    return python_grammar()

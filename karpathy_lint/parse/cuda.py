@@ -5,6 +5,8 @@ import bisect
 import re
 from functools import lru_cache
 
+from karpathy_lint.files import detect_newline
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
@@ -21,7 +23,7 @@ NAME_TYPES = ("identifier", "field_identifier", "qualified_identifier", "destruc
 
 
 @lru_cache(maxsize=1)
-def _language():
+def grammar():
     import tree_sitter as ts
     import tree_sitter_cuda as tsc
 
@@ -32,10 +34,10 @@ def _language():
 def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     import tree_sitter as ts
 
-    lang, query = _language()
+    lang, query = grammar()
     root = ts.Parser(lang).parse(source).root_node
     model = SourceModel(path=path, language="cuda", source=source, text=text)
-    model.newline = "\r\n" if b"\r\n" in source[:4096] else "\n"
+    model.newline = detect_newline(source)
     if root.has_error:
         node = first_error(root)
         if node is not None:
@@ -48,7 +50,7 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     line_starts = model.line_starts
     comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
-    model.notes = build_notes(comments, settings.marker, "//")
+    model.notes = build_notes(comments, settings.marker, LANGUAGES["cuda"].line_comment)
     model.header = _header(model, root, comments, settings)
 
     stmt_starts = sorted(n.start_byte for n in caps.get("stmt", ()) if n.type != "comment")
@@ -98,7 +100,7 @@ def _header(model: SourceModel, root, comments: list[Comment], settings):
         if row == chosen.line and text.startswith("*") and not text.startswith("**"):
             prefix = "*"  # `/**` opener
         lines.append(HeaderLine(line=row, text=text[len(prefix):], start=pos + len(prefix.encode()), prefix=prefix))
-    return build_header("block_comment", chosen.start, chosen.end, lines, settings.tag, model.newline)
+    return build_header(LANGUAGES["cuda"].header_form, chosen.start, chosen.end, lines, settings.tag, model.newline)
 
 
 def _declarator_name(node, source: bytes) -> str | None:

@@ -85,9 +85,9 @@ class NameIndex:
 def _query():
     import tree_sitter as ts
 
-    from karpathy_lint.parse.python import _language
+    from karpathy_lint.parse.python import grammar
 
-    lang, _ = _language()
+    lang, _ = grammar()
     return ts.Query(lang, QUERY)
 
 

@@ -5,6 +5,8 @@ import bisect
 from functools import lru_cache
 from itertools import compress, count
 
+from karpathy_lint.files import detect_newline
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
@@ -38,7 +40,7 @@ SCOPE_TYPES = ("function_definition", "class_definition")
 
 
 @lru_cache(maxsize=1)
-def _language():
+def grammar():
     import tree_sitter as ts
     import tree_sitter_python as tsp
 
@@ -46,10 +48,10 @@ def _language():
     return lang, ts.Query(lang, QUERY)
 
 
-def _parser():
+def parser():
     import tree_sitter as ts
 
-    lang, _ = _language()
+    lang, _ = grammar()
     return ts.Parser(lang)
 
 
@@ -119,12 +121,12 @@ def _params(params_node, src: bytes) -> tuple[list[str], list[str]]:
 def parse_python(path: str, source: bytes, text: str, settings, not_code: set[int] | frozenset[int] = frozenset()
                  ) -> SourceModel:
     """Parse Python; `not_code` holds 1-based lines that do not count as code (a notebook's masked magics)."""
-    lang, query = _language()
-    tree = _parser().parse(source)
+    lang, query = grammar()
+    tree = parser().parse(source)
     root = tree.root_node
     model = SourceModel(path=path, language="python", source=source, text=text)
     model._tree = tree  # for lazily computed views (parse/names.py); nothing more is computed here
-    model.newline = "\r\n" if b"\r\n" in source[:4096] else "\n"
+    model.newline = detect_newline(source)
     if root.has_error:
         model.syntax_error = _syntax_problem(root, text, path)
         if model.syntax_error is not None:
@@ -145,7 +147,7 @@ def parse_python(path: str, source: bytes, text: str, settings, not_code: set[in
     # -- comments --------------------------------------------------------------
     comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
-    model.notes = build_notes(comments, settings.marker, "#")
+    model.notes = build_notes(comments, settings.marker, LANGUAGES["python"].line_comment)
 
     # -- header (module docstring) -------------------------------------------------
     doc_ranges: list[tuple[int, int]] = []
@@ -197,7 +199,7 @@ def _header_from_docstring(model: SourceModel, stmt, settings):
     body_end = end - len(quote) if raw.endswith(quote) and end - len(quote) >= body_start else end
     lines = [HeaderLine(line=row, text=text, start=pos)
              for row, pos, text in split_lines(source, body_start, body_end, model.line_of(body_start))]
-    header = build_header("docstring", start, end, lines, settings.tag, model.newline)
+    header = build_header(LANGUAGES["python"].header_form, start, end, lines, settings.tag, model.newline)
     return header
 
 

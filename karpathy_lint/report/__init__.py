@@ -1,11 +1,39 @@
-"""One reporter per output format. Each takes the run and writes to a stream."""
+"""Output formats: one registry that the CLI choices and the renderer both read.
+
+Each format names its renderer (imported only when that format is used) and
+whether it is for people (`human`: coloured on a terminal, summary line,
+hidden by `--diff`) or for machines (stdout holds the report and nothing
+else). Every renderer is called as `render(run, stream, color=..., summary=...)`.
+Adding a format is one `OutputFormat` below plus its renderer.
+"""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from karpathy_lint.model import Finding
 
-FORMATS = ("text", "concise", "json", "json-lines", "github", "sarif")
+
+@dataclass(frozen=True)
+class OutputFormat:
+    name: str
+    renderer: str  # "module:function"
+    human: bool
+
+
+FORMATS: dict[str, OutputFormat] = {
+    f.name: f
+    for f in (
+        OutputFormat("text", "karpathy_lint.report.text:render_text", human=True),
+        OutputFormat("concise", "karpathy_lint.report.text:render_concise", human=True),
+        OutputFormat("json", "karpathy_lint.report.json:render_json", human=False),
+        OutputFormat("json-lines", "karpathy_lint.report.json:render_json_lines", human=False),
+        OutputFormat("github", "karpathy_lint.report.github:render_github", human=False),
+        OutputFormat("sarif", "karpathy_lint.report.sarif:render_sarif", human=False),
+    )
+}
+FORMAT_NAMES = tuple(FORMATS)
 
 
 @dataclass
@@ -14,7 +42,6 @@ class Run:
     files_checked: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     fixed: int = 0
-    show_fixes: bool = False
     statistics: bool = False
 
 
@@ -50,26 +77,7 @@ def cell_prefix(f: Finding) -> str:
     return f"cell {f.cell}, line {f.line}, col {f.column}: " if f.cell is not None else ""
 
 
-def render(fmt: str, run: Run, stream, color: bool) -> None:
-    if fmt in ("text", "concise"):
-        from karpathy_lint.report.text import render_text
-
-        render_text(run, stream, color=color, concise=fmt == "concise")
-    elif fmt == "json":
-        from karpathy_lint.report.json import render_json
-
-        render_json(run, stream)
-    elif fmt == "json-lines":
-        from karpathy_lint.report.json import render_json_lines
-
-        render_json_lines(run, stream)
-    elif fmt == "github":
-        from karpathy_lint.report.github import render_github
-
-        render_github(run, stream)
-    elif fmt == "sarif":
-        from karpathy_lint.report.sarif import render_sarif
-
-        render_sarif(run, stream)
-    else:  # pragma: no cover - click validates the choice
-        raise ValueError(fmt)
+def render(fmt: str, run: Run, stream: TextIO, color: bool = False, summary: bool = True) -> None:
+    """Write `run` to `stream` in format `fmt` (a key of FORMATS)."""
+    module, _, function = FORMATS[fmt].renderer.partition(":")
+    getattr(importlib.import_module(module), function)(run, stream, color=color, summary=summary)

@@ -12,7 +12,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(run: Run, stream) -> None:
+def render_github(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
     """One `::error` per finding. A notebook finding is a file-level annotation (no line: a line inside a
     cell is not a line of the .ipynb file) whose message starts with `cell N, line L, col C:`."""
     for f in run.findings:

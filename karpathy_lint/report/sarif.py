@@ -165,6 +165,6 @@ def sarif_log(run: Run) -> dict:
     }
 
 
-def render_sarif(run: Run, stream) -> None:
+def render_sarif(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
     json.dump(sarif_log(run), stream, indent=2, ensure_ascii=False)
     stream.write("\n")

@@ -38,8 +38,17 @@ def _line(f, concise: bool) -> tuple[str, str, str, str]:
     return f"{f.path}:{cell}{f.line}:{f.column}:", f.code, "" if concise else f.name, f"{f.message}{mark}"
 
 
-def render_text(run: Run, stream, color: bool = False, concise: bool = False, summary: bool = True) -> None:
+def render_text(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
     """One line per finding, then `--statistics` counts, then the summary line (unless `summary=False`)."""
+    _render(run, stream, color=color, concise=False, summary=summary)
+
+
+def render_concise(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
+    """As `render_text`, without the rule names."""
+    _render(run, stream, color=color, concise=True, summary=summary)
+
+
+def _render(run: Run, stream, *, color: bool, concise: bool, summary: bool) -> None:
     stats = ""
     if run.statistics and run.findings:
         counts = Counter((f.code, f.name) for f in run.findings)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import sys
 
+from karpathy_lint.exit_codes import ExitCode
+
 NAMES = {"KL601": "shape-mismatch", "KL602": "shape-name-unbound", "KL603": "shape-not-verified"}
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def _display(path: str) -> str:
@@ -52,7 +53,8 @@ def python_files(paths) -> list[str]:
 def load_sites(files) -> list:
     """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
     from karpathy_lint.config import ConfigError, ConfigResolver
-    from karpathy_lint.engine import InputError, build_model, decode, read_bytes, split_bom
+    from karpathy_lint.engine import build_model
+    from karpathy_lint.files import InputError, decode, read_bytes, split_bom
     from karpathy_lint.shapes.sites import collect_sites
 
     resolver = ConfigResolver()
@@ -157,7 +159,8 @@ def _run_script(target: str, args: list[str]) -> str | None:
 def notebook_model(target: str):
     """The virtual Python source of a notebook (header docstring + code cells, magics masked) as a model."""
     from karpathy_lint.config import ConfigResolver
-    from karpathy_lint.engine import build_model, decode, read_bytes, split_bom
+    from karpathy_lint.engine import build_model
+    from karpathy_lint.files import decode, read_bytes, split_bom
 
     _, body = split_bom(read_bytes(target))
     decode(body)
@@ -222,15 +225,15 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
 
     if not os.path.exists(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if not use_pytest and not os.path.isfile(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: not a file (use --pytest to run tests)\n")
-        return EXIT_ERROR
+        return ExitCode.ERROR
     include = list(include)
     missing = [p for p in include if not os.path.exists(p)]
     if missing:
         sys.stderr.write(f"karpathy-lint: error: --include {missing[0]}: no such file or directory\n")
-        return EXIT_ERROR
+        return ExitCode.ERROR
     if use_pytest:
         tree, scope_paths = ".", include  # which code the tests reach is not known ahead: the whole project
     else:
@@ -239,7 +242,7 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
             tree = os.path.abspath(target)  # a script outside the project: its own file only, not its whole folder
     notebook = None
     if not use_pytest and target.lower().endswith(".ipynb"):
-        from karpathy_lint.engine import InputError
+        from karpathy_lint.files import InputError
         from karpathy_lint.shapes.sites import collect_sites
 
         try:
@@ -255,7 +258,9 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         scope.add(os.path.realpath(target))
     tracer = Tracer(sites)
 
-    machine = fmt not in ("text", "concise")
+    from karpathy_lint.report import FORMATS, Run, render
+
+    machine = not FORMATS[fmt].human
     saved_fd = None
     if machine:  # keep stdout clean for the report: the program's output goes to stderr
         sys.stdout.flush()
@@ -289,22 +294,14 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
 
         with open(record, "w", encoding="utf-8") as fh:
             json.dump(outcome.as_dict(), fh, indent=1)
-    from karpathy_lint.report import Run, render
-
     run = Run(findings=outcome.findings, files_checked=len(outcome.files))
-    if machine:
-        render(fmt, run, sys.stdout, color=False)
-        sys.stderr.write(outcome.summary() + "\n")
-    else:
-        from karpathy_lint.report.text import render_text
-
-        if outcome.findings:  # the checker's own summary line follows instead of the linter's
-            render_text(run, sys.stdout, color=False, concise=fmt == "concise", summary=False)
-        sys.stdout.write(outcome.summary() + "\n")
+    # human formats: the checker's own summary line follows instead of the linter's
+    render(fmt, run, sys.stdout, color=False, summary=False)
+    (sys.stderr if machine else sys.stdout).write(outcome.summary() + "\n")
     sys.stdout.flush()
     if tracer.internal_errors:
         sys.stderr.write(f"karpathy-lint: warning: {tracer.internal_errors} shape checks failed inside the tracer\n")
     if error:
         sys.stderr.write(f"karpathy-lint: error: {error}\n")
-        return EXIT_ERROR
-    return EXIT_FINDINGS if outcome.findings else EXIT_CLEAN
+        return ExitCode.ERROR
+    return ExitCode.FINDINGS if outcome.findings else ExitCode.CLEAN
