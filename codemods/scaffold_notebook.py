@@ -24,9 +24,8 @@ from karpathy_lint.notebook.write import write_cells
 from .scaffold import (
     Result,
     ScaffoldError,
-    _check_title,
+    check_title,
     default_title,
-    has_header,
     header_lines,
     merge_settings,
 )
@@ -79,7 +78,7 @@ def _check(path: str, old: Notebook, new_body: bytes, settings, inserted: bool) 
         raise ScaffoldError(f"internal check failed: {exc}") from None
     if model.syntax_error is not None:
         raise ScaffoldError(f"the header would break parsing (line {model.syntax_error.line}); file left untouched")
-    if not has_header(model.header) or model.header.module_line is None:
+    if model.header is None or not model.header.is_convention_header or model.header.module_line is None:
         raise ScaffoldError("the linter would not read the new cell as the header; write it by hand")
     new = model.cells.notebook if model.cells is not None else _read(new_body)
     h = header_index(new, settings.tag)
@@ -109,7 +108,7 @@ def scaffold_notebook(path: str, source: bytes, settings, module: str | None = N
         if new != body:
             _check(path, notebook, new, settings, inserted=False)
         return Result(path, "merged" if new != body else "unchanged", source, bom + new)
-    title = _check_title(module if module is not None else (first_heading(notebook) or _stem(path)))
+    title = check_title(module if module is not None else (first_heading(notebook) or default_title(path)))
     try:
         text = write_cells(notebook, {}, header="\n".join(header_lines(title, settings)))
     except InputError as exc:
@@ -118,7 +117,3 @@ def scaffold_notebook(path: str, source: bytes, settings, module: str | None = N
     _check(path, notebook, new, settings, inserted=True)
     return Result(path, "header added", source, bom + new)
 
-
-def _stem(path: str) -> str:
-    title = default_title(path)
-    return title[: -len(".ipynb")] if title.lower().endswith(".ipynb") else title
