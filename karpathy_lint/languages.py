@@ -83,6 +83,7 @@ def all_suffixes() -> tuple[str, ...]:
 
 
 def not_readable_message() -> str:
-    """Why a file of another kind is not checked: `not a Python or CUDA file (.py, .pyi, .cu, .cuh)`."""
-    labels = " or ".join(spec.label for spec in LANGUAGES.values())
+    """Why a file of another kind is not checked: `not a Python, CUDA or notebook file (.py, ..., .ipynb)`."""
+    names = [spec.label for spec in LANGUAGES.values()]
+    labels = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
     return f"not a {labels} file ({', '.join(all_suffixes())})"

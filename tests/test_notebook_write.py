@@ -355,3 +355,18 @@ def test_generated_notebooks_scaffold_and_fix_never_break_or_lose_bytes(text):
     for out in (scaffolded, fixed.decode("utf-8")):
         _validate(out, strict)
     assert fix_source("gen.ipynb", fixed, SETTINGS)[0] == fixed
+
+
+def test_scaffold_stdin_notebook_writes_json(tmp_path):
+    import subprocess
+    import sys
+
+    source = jupyter_text(notebook(PLAIN)).encode()
+    proc = subprocess.run([sys.executable, "-m", "karpathy_lint.codemods.scaffold_cli", "--stdin-filename",
+                           "lecture.ipynb", "-"], input=source, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.reads(proc.stdout.decode(), as_version=4)
+    assert nb.cells[0].source.startswith("Module: Scaling")
+    assert assert_only_sources_changed(source.decode(), proc.stdout.decode(), inserted=1) == set()
+    new_file = run_cli_scaffold(tmp_path / "new.ipynb")
+    assert new_file.returncode == 2 and "no template for '.ipynb'" in new_file.stderr

@@ -76,7 +76,13 @@ def check_valid(data: dict) -> bool:
             nbformat.validate(trial)
         except nbformat.ValidationError as exc:
             first = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0]
-            raise InputError(f"not a valid nbformat 4 notebook: {first[:160]}") from None
+            where = list(getattr(exc, "absolute_path", None) or getattr(exc, "path", None) or [])
+            at = ""
+            if len(where) >= 2 and where[0] == "cells" and isinstance(where[1], int):
+                at = f" (cell {where[1] + 1})"
+            elif where:
+                at = f" (at {'/'.join(map(str, where))})"
+            raise InputError(f"not a valid nbformat 4 notebook{at}: {first[:160]}") from None
         except (AttributeError, KeyError, ValueError, TypeError) as exc:  # no schema for an odd minor version
             raise InputError(f"not a valid nbformat 4 notebook: {exc}") from None
     repaired = trial != data or any("id" in str(w.message).lower() for w in caught)
