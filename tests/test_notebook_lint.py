@@ -267,3 +267,38 @@ def test_verify_shapes_runs_code_cells_in_order(tmp_path):
     assert [(f["code"], f["cell"], f["line"]) for f in findings] == [("KL601", 3, 2)]
     assert b"verified 2 of 3 shape comments" in proc.stderr
     assert path.exists()
+
+
+@pytest.mark.slow
+def test_masking_leaves_every_valid_python_source_alone():
+    """Python code holds no IPython syntax: masking a valid module changes nothing (scanner, strings, brackets)."""
+    import hypothesmith
+    from hypothesis import HealthCheck, given, settings
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(source=hypothesmith.from_grammar())
+    def check(source):
+        masked = mask_cell(source)
+        if source.lstrip().startswith("%%"):  # pragma: no cover - not valid Python
+            return
+        assert masked is not None and masked.text == source
+
+    check()
+
+
+@pytest.mark.slow
+def test_masking_leaves_pytorch_sources_alone():
+    """Code we did not write: every compiling module of torch.nn, masked, is the same text."""
+    torch = pytest.importorskip("torch")
+    files = sorted(Path(torch.__file__).parent.joinpath("nn").rglob("*.py"))
+    checked = 0
+    for f in files:
+        source = f.read_text(encoding="utf-8")
+        try:
+            compile(source, str(f), "exec", flags=0x400)
+        except SyntaxError:  # pragma: no cover - torch ships only valid Python
+            continue
+        masked = mask_cell(source)
+        assert masked is not None and masked.text == source, f
+        checked += 1
+    assert checked > 100

@@ -79,9 +79,17 @@ def magic_start(content: str) -> int | None:
     if m:
         return m.end()
     m = WORD_RE.match(s)
-    if m and m.group(1) in AUTOMAGICS and m.group(3) not in "=([{,:;" and not _compiles(s.rstrip("\\").rstrip()):
+    if m and m.group(1) in AUTOMAGICS and m.group(3) not in "=([{,:;" and _one_line(s) and not _compiles(s.rstrip("\\").rstrip()):
         return indent
     return None
+
+
+def _one_line(s: str) -> bool:
+    """Whether no bracket or string stays open at the line's end (an automagic is one line, perhaps continued
+    with a backslash; Python may go on)."""
+    scanner = _Scanner()
+    scanner.feed(s)
+    return scanner.depth == 0 and not scanner.quote
 
 
 def cell_magic(text: str) -> str | None:
