@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from karpathy_lint.notebook.virtual import CellMap
 
 Language = str  # a key of karpathy_lint.languages.LANGUAGES
 Applicability = Literal["safe", "unsafe"]
@@ -200,7 +203,7 @@ class SourceModel:
     _tree: object = field(default=None, repr=False, compare=False)
     _names: object = field(default=None, repr=False, compare=False)  # cache of parse.names.python_names
     # notebooks: the map from this (virtual) source back to the notebook's cells (notebook.virtual.CellMap)
-    cells: object = field(default=None, repr=False, compare=False)
+    cells: CellMap | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.line_starts:

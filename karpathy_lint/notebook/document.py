@@ -15,7 +15,6 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
-from json.decoder import scanstring
 
 from karpathy_lint.files import InputError
 
@@ -145,7 +144,8 @@ _DECODER = json.JSONDecoder()
 
 
 def _ws(s: str, i: int) -> int:
-    return _WS.match(s, i).end()
+    m = _WS.match(s, i)
+    return m.end() if m else i
 
 
 def _value_end(s: str, i: int) -> int:
@@ -158,7 +158,7 @@ def _object(s: str, i: int, on_key) -> int:
     if s[i] == "}":
         return i + 1
     while True:
-        key, i = scanstring(s, i + 1)
+        key, i = _DECODER.raw_decode(s, i)
         i = _ws(s, i)
         i = _ws(s, i + 1)  # past ':'
         end = on_key(key, i)
@@ -190,8 +190,13 @@ def _cell_spans(s: str, start: int):
         end = _value_end(s, i)
         found["source"] = (i, end)
         elements: list[tuple[int, int]] = []
+
+        def on_element(j: int) -> int:
+            elements.append((j, _value_end(s, j)))
+            return elements[-1][1]
+
         if s[i] == "[":
-            _array(s, i, lambda j: elements.append((j, scanstring(s, j + 1)[1])) or elements[-1][1])
+            _array(s, i, on_element)
         found["elements"] = elements  # a repeated key: the last one wins, as in json.loads
         return end
 
