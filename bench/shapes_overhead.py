@@ -35,7 +35,7 @@ def one(path: str, traced: bool, floor: bool = False) -> dict:
     import torch  # noqa: F401 - imported before the clock, like the warm part of any real run
 
     sys.path.insert(0, ROOT)
-    from karpathy_lint.shapes.cli import load_sites
+    from karpathy_lint.shapes.outcome import load_sites
     from karpathy_lint.shapes.tracer import Tracer
 
     sites = load_sites([path])

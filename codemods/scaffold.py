@@ -31,7 +31,8 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 
-from karpathy_lint.engine import build_model, lint_source
+from karpathy_lint.engine import build_model
+from karpathy_lint.fixer import fix_source
 from karpathy_lint.files import InputError, detect_newline, split_bom
 from karpathy_lint.languages import LANGUAGES, language_for
 from karpathy_lint.model import SourceModel
@@ -95,14 +96,13 @@ def _model(path: str, body: bytes, settings) -> SourceModel:
 
 
 def _merge(path: str, body: bytes, settings) -> bytes:
-    from karpathy_lint.fixer import fix_source
-
     settings = merge_settings(settings)
-    new, _ = fix_source(path, body, settings, unsafe=False)
+    fixed = fix_source(path, body, settings, unsafe=False)
+    new = fixed.source
     if new != body:
         # the fixes must settle: an entry the linter cannot read back (e.g. `operator&&`) would be
         # added again on every run
-        left = [f for f in lint_source(path, new, settings).findings if f.fix is not None]
+        left = [f for f in fixed.result.findings if f.fix is not None]
         if left:
             raise ScaffoldError(f"the Function List does not settle: line {left[0].line}: {left[0].message}; "
                                 "write those entries by hand")

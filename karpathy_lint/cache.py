@@ -13,6 +13,7 @@ import os
 import sys
 
 import karpathy_lint
+from karpathy_lint.engine import FileResult
 from karpathy_lint.model import Edit, Finding, Fix
 
 DEFAULT_DIR = ".karpathy_lint_cache"
@@ -48,23 +49,22 @@ def _edit_dict(e: Edit) -> list:
     return [e.start, e.end, e.content, e.line, e.column, e.end_line, e.end_column, e.cell]
 
 
-def to_json(findings: list[Finding], error: str | None, syntax_error: bool) -> dict:
+def to_json(result: FileResult) -> dict:
+    """The compact payload of a result: what an entry holds, and what a worker sends back."""
     return {
         "version": _version(),
-        "error": error,
-        "syntax_error": syntax_error,
+        "error": result.error,
+        "syntax_error": result.syntax_error,
         "findings": [
             [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.severity, f.symbol,
              None if f.fix is None else [f.fix.applicability, f.fix.message, [_edit_dict(e) for e in f.fix.edits]],
              f.cell, f.cell_id]
-            for f in findings
+            for f in result.findings
         ],
     }
 
 
-def from_json(path: str, data: dict) -> tuple[list[Finding], str | None, bool]:
-    if data.get("version") != _version():
-        raise ValueError("stale entry")
+def from_json(path: str, data: dict) -> FileResult:
     findings = []
     intern = sys.intern  # codes, names and severities repeat across thousands of findings: one copy each
     for line, col, eline, ecol, code, name, message, severity, symbol, fix, cell, cell_id in data["findings"]:
@@ -74,14 +74,14 @@ def from_json(path: str, data: dict) -> tuple[list[Finding], str | None, bool]:
             fx = Fix(intern(app), tuple(Edit(*e) for e in edits), msg)
         findings.append(Finding(path, line, col, eline, ecol, intern(code), intern(name), message, intern(severity),
                                 fx, symbol, cell, cell_id))
-    return findings, data.get("error"), bool(data.get("syntax_error"))
+    return FileResult(path=path, findings=findings, error=data.get("error"), syntax_error=bool(data.get("syntax_error")))
 
 
 _INT = int
 _STR = str
 
 
-def _valid_entry(data) -> bool:
+def valid_entry(data) -> bool:
     """Whether a loaded entry has exactly the shape `to_json` writes (a cache file is untrusted input)."""
     if not isinstance(data, dict) or data.get("version") != _version():
         return False
@@ -115,8 +115,8 @@ def _valid_entry(data) -> bool:
     return True
 
 
-def load(root: str, key: str, path: str):
-    """(findings, error, syntax_error) from the entry for `key`, or None on a miss.
+def lookup(root: str, key: str) -> dict | None:
+    """The stored payload for `key`, or None on a miss.
 
     Missing, truncated, half-written, binary, stale or wrongly-typed entries
     are all misses: the file is checked again and the entry rewritten.
@@ -124,11 +124,9 @@ def load(root: str, key: str, path: str):
     try:
         with open(_entry_path(root, key), "rb") as fh:
             data = json.loads(fh.read())
-        if not _valid_entry(data):
-            return None
-        return from_json(path, data)
     except Exception:  # corrupt, half-written, old layout: recompute and rewrite
         return None
+    return data if valid_entry(data) else None
 
 
 def store(root: str, key: str, payload: dict) -> None:

@@ -2,16 +2,20 @@
 
 Files that cannot be read or decoded are not findings: they come back as a
 `FileResult` with `error` set, which the CLI prints as one line and turns into
-exit code 2. A syntax error is a KL001 finding (and also exit code 2).
+exit code 2. A file that does not parse gets only the rules that read broken
+files (KL001, syntax-error) and sets `syntax_error` (exit code 2).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from karpathy_lint.files import InputError, decode, read_bytes, split_bom
+from karpathy_lint.files import InputError, decode, split_bom
 from karpathy_lint.languages import language_for, not_readable_message
 from karpathy_lint.model import Finding, SourceModel
+from karpathy_lint.registry import all_rules, enabled_codes
+from karpathy_lint.rule import Rule
+from karpathy_lint.suppressions import collect as collect_suppressions
 
 
 @dataclass
@@ -20,9 +24,11 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None  # one line: why the file could not be checked
     syntax_error: bool = False
+    source: bytes | None = None  # the bytes linted, kept only for `--fix` on a file with fixes
 
 
-def enabled_rules(settings, path: str):
+def enabled_rules(settings, path: str) -> tuple[type[Rule], ...]:
+    """The rules that run on `path`: the selection, less its per-file ignores."""
     codes = _base_codes(tuple(settings.select), tuple(settings.extend_select), tuple(settings.ignore))
     if settings.per_file_ignores:
         from karpathy_lint.discovery import gitignore_spec, relative
@@ -31,22 +37,27 @@ def enabled_rules(settings, path: str):
         for glob, ignored in settings.per_file_ignores:
             if gitignore_spec((glob,)).match_file(rel):
                 codes = codes - _base_codes(tuple(ignored), (), ())
-    return set(codes), list(_rules_for(codes))
+    return _rules_for(codes)
 
 
 # Per distinct selection, not per file: selectors resolve against every rule class.
 @lru_cache(maxsize=256)
 def _base_codes(select, extend_select, ignore) -> frozenset[str]:
-    from karpathy_lint.registry import enabled_codes
-
     return enabled_codes(select, extend_select, ignore)
 
 
 @lru_cache(maxsize=256)
-def _rules_for(codes: frozenset[str]) -> tuple:
-    from karpathy_lint.registry import all_rules
-
+def _rules_for(codes: frozenset[str]) -> tuple[type[Rule], ...]:
     return tuple(r for r in all_rules() if r.code in codes)
+
+
+def preload(languages) -> None:
+    """Import the rules and load the grammars of `languages` once (before forking workers, so they share them)."""
+    from karpathy_lint.languages import LANGUAGES
+
+    all_rules()
+    for name in languages:
+        LANGUAGES[name].load_grammar()
 
 
 def build_model(path: str, source: bytes, settings) -> SourceModel:
@@ -59,10 +70,11 @@ def build_model(path: str, source: bytes, settings) -> SourceModel:
 
 
 def lint_source(path: str, source: bytes, settings) -> FileResult:
+    """Decode, parse once, run the enabled rules, drop suppressed findings."""
     result = FileResult(path=path)
-    _, source = split_bom(source)
+    _, body = split_bom(source)
     try:
-        model = build_model(path, source, settings)
+        model = build_model(path, body, settings)
     except InputError as exc:
         result.error = str(exc)
         return result
@@ -72,39 +84,21 @@ def lint_source(path: str, source: bytes, settings) -> FileResult:
 
 
 def check_model(model: SourceModel, settings) -> list[Finding]:
-    """The findings of every enabled rule on a parsed model, suppressions applied, sorted.
+    """The findings of the enabled rules on a parsed file, suppressions applied, sorted.
 
-    Notebook findings come back placed in their cells (`Finding.cell`); their
-    fix edits keep offsets into the model's (virtual) source.
+    On a file that does not parse only the rules that read broken files run
+    (KL001); an empty file is clean.
     """
-    path = model.path
-    codes, rules = enabled_rules(settings, path)
-    findings: list[Finding] = []
+    rules = [r for r in enabled_rules(settings, model.path) if model.language in r.languages]
     if model.syntax_error is not None:
-        if "KL001" in codes:
-            e = model.syntax_error
-            findings.append(
-                Finding(path=path, line=e.line, column=e.col, end_line=e.line, end_column=e.col,
-                        code="KL001", name="syntax-error", message=f"syntax error: {e.message}")
-            )
-    elif model.text.strip():
-        for rule in rules:
-            if model.language in rule.languages:
-                findings.extend(rule().check(model, settings))
-        if findings:
-            from karpathy_lint.suppressions import collect
-
-            sup = collect(model)
-            findings = [f for f in findings if not sup.hides(f)]
-    if model.cells is not None:
+        rules = [r for r in rules if r.reads_broken_files]
+    elif not model.text.strip():
+        return []
+    findings = [f for rule in rules for f in rule().check(model, settings)]
+    if findings and model.syntax_error is None:
+        sup = collect_suppressions(model)
+        findings = [f for f in findings if not sup.hides(f)]
+    if model.cells is not None:  # a notebook: positions move into the cells (fix edits keep their offsets)
         findings = [model.cells.place(model, f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return findings
-
-
-def lint_path(path: str, settings) -> FileResult:
-    try:
-        source = read_bytes(path)
-    except InputError as exc:
-        return FileResult(path=path, error=str(exc))
-    return lint_source(path, source, settings)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from karpathy_lint.notebook.virtual import CellMap
+
+T = TypeVar("T")
 
 Language = str  # a key of karpathy_lint.languages.LANGUAGES
 Applicability = Literal["safe", "unsafe"]
@@ -200,8 +202,9 @@ class SourceModel:
     line_starts: list[int] = field(default_factory=list)
     # the tree-sitter tree the parser built, kept so that derived views (parse/names.py) are computed lazily
     # from it instead of re-parsing; never pickled or sent between processes (only findings are)
-    _tree: object = field(default=None, repr=False, compare=False)
-    _names: object = field(default=None, repr=False, compare=False)  # cache of parse.names.python_names
+    tree: Any = field(default=None, repr=False, compare=False)
+    # derived views (Function List parity, the name index), computed on first use by `view`
+    views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # notebooks: the map from this (virtual) source back to the notebook's cells (notebook.virtual.CellMap)
     cells: CellMap | None = field(default=None, repr=False, compare=False)
 
@@ -214,6 +217,23 @@ class SourceModel:
                 starts.append(pos + 1)
                 pos = find(b"\n", pos + 1)
             self.line_starts = starts
+
+    def view(self, key: str, compute: Callable[[SourceModel], T]) -> T:
+        """The derived view `key` of this file, computed by `compute(self)` on first use and kept."""
+        if key not in self.views:
+            self.views[key] = compute(self)
+        return self.views[key]
+
+    def longest_gap(self) -> tuple[int, int]:
+        """(first, last) line of the longest stretch of code without a note."""
+        marks = sorted({n.line for n in self.notes})
+        best = (1, 1)
+        prev = 0
+        for m in marks + [self.last_code_line + 1]:
+            if m - prev > best[1] - best[0] + 1:
+                best = (prev + 1, m - 1)
+            prev = m
+        return best
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset)

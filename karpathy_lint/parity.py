@@ -41,12 +41,7 @@ def _params_match(entry: ListEntry, defs: list[Definition]) -> bool:
 
 def parity(model: SourceModel) -> Parity:
     """Computed once per model and shared by the parity rules."""
-    cached = getattr(model, "_parity", None)
-    if cached is not None:
-        return cached
-    result = _compute(model)
-    model._parity = result  # type: ignore[attr-defined]
-    return result
+    return model.view("parity", _compute)
 
 
 def _compute(model: SourceModel) -> Parity:

@@ -49,6 +49,7 @@ class Rule:
     summary: ClassVar[str]
     languages: ClassVar[tuple[str, ...]]  # names from karpathy_lint.languages; each rule states its own
     fix_applicability: ClassVar[str | None] = None  # "safe", "unsafe" or None
+    reads_broken_files: ClassVar[bool] = False  # runs on a file that does not parse (only KL001 does)
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

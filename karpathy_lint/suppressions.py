@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from karpathy_lint.model import Finding, SourceModel
+from karpathy_lint.registry import resolve_selector
 
 DIRECTIVE = re.compile(r"karpathy-lint:\s*(?P<kind>file-ignore|ignore)(?:\[(?P<codes>[^\]]*)\])?")
 ALL = "*"
@@ -30,8 +31,6 @@ class Suppressions:
 def _codes(raw: str | None) -> set[str]:
     if raw is None:
         return {ALL}
-    from karpathy_lint.registry import resolve_selector
-
     out: set[str] = set()
     for part in raw.split(","):
         part = part.strip()

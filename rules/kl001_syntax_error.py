@@ -1,3 +1,4 @@
+from karpathy_lint.model import Finding
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
@@ -36,6 +37,10 @@ class SyntaxError_(Rule):
         Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2),
     ]
 
+    reads_broken_files = True
+
     def check(self, model, settings):
-        # The engine reports syntax errors before any rule runs (see engine.lint_source).
-        return iter(())
+        e = model.syntax_error
+        if e is not None:
+            yield Finding(path=model.path, line=e.line, column=e.col, end_line=e.line, end_column=e.col,
+                          code=self.code, name=self.name, message=f"syntax error: {e.message}")

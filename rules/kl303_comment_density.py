@@ -1,18 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
-def longest_gap(model) -> tuple[int, int]:
-    """(first, last) line of the longest stretch of code without a note."""
-    marks = sorted({n.line for n in model.notes})
-    best = (1, 1)
-    prev = 0
-    for m in marks + [model.last_code_line + 1]:
-        if m - prev > best[1] - best[0] + 1:
-            best = (prev + 1, m - 1)
-        prev = m
-    return best
-
-
 class CommentDensity(Rule):
     """## What it does
     Checks that the file holds at least one marker comment per
@@ -48,7 +36,7 @@ class CommentDensity(Rule):
         need = model.code_lines // settings.lines_per_comment
         have = len(model.notes)
         if have < need:
-            first, last = longest_gap(model)
+            first, last = model.longest_gap()
             yield self.finding_at_line(
                 model, max(first, 1),
                 f"{have} inline comments for {model.code_lines} lines of code: write at least {need} "

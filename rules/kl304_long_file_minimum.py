@@ -1,5 +1,4 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules.kl303_comment_density import longest_gap
 
 
 class LongFileMinimum(Rule):
@@ -29,7 +28,7 @@ class LongFileMinimum(Rule):
 
     def check(self, model, settings):
         if model.code_lines >= settings.long_file_lines and len(model.notes) < settings.long_file_min_comments:
-            first, _ = longest_gap(model)
+            first, _ = model.longest_gap()
             yield self.finding_at_line(
                 model, max(first, 1),
                 f"{model.code_lines} lines of code hold {len(model.notes)} inline comments: a file of "

@@ -1,5 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._shapes import shapes
+from karpathy_lint.shapes.format import shapes
 
 
 class ShapeMissing(Rule):

@@ -1,5 +1,5 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._shapes import problems
+from karpathy_lint.shapes.format import problems
 
 
 class ShapeMalformed(Rule):

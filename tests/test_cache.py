@@ -1,7 +1,7 @@
 """The findings cache: keyed by content + resolved settings + tool version; never trusted when corrupt.
 
-Hits and misses are counted in-process through `runner.lint_files` (the serial
-path: fewer than 16 files), by wrapping `runner._lint_one`, which runs once per
+Hits and misses are counted in-process through `batch.lint_files` (the serial
+path: fewer than 16 files), by wrapping the `lint_source` it calls once per
 miss. Concurrency and the `clean` command go through the real CLI.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 import karpathy_lint
 from clihelp import run_cli
-from karpathy_lint import cache, runner
+from karpathy_lint import batch, cache
 from karpathy_lint.config import ConfigResolver
 
 DATA = Path(__file__).parent / "data"
@@ -38,18 +38,18 @@ def make_tree(root: Path, n: int = 4) -> list[str]:
 def counter(monkeypatch):
     """A list that gets one path per cache miss (a file actually linted)."""
     misses: list[str] = []
-    real = runner._lint_one
+    real = batch.lint_source
 
-    def counting(path, settings, root):
+    def counting(path, source, settings):
         misses.append(path)
-        return real(path, settings, root)
+        return real(path, source, settings)
 
-    monkeypatch.setattr(runner, "_lint_one", counting)
+    monkeypatch.setattr(batch, "lint_source", counting)
     return misses
 
 
 def run(paths, root, resolver=None):
-    results = runner.lint_files(paths, resolver or ConfigResolver(), jobs=1, cache_root=str(root))
+    results = batch.lint_files(paths, resolver or ConfigResolver(), jobs=1, cache_root=str(root))
     return [(r.path, r.error, r.syntax_error, [f for f in r.findings]) for r in results]
 
 
@@ -79,7 +79,7 @@ def test_editing_a_file_invalidates_only_that_file(tmp_path, counter):
     assert after[0] == before[0] and after[2:] == before[2:]
     assert after[1] != before[1]
     # and the result equals an uncached run
-    fresh = runner.lint_files(paths, ConfigResolver(), jobs=1, cache_root=None)
+    fresh = batch.lint_files(paths, ConfigResolver(), jobs=1, cache_root=None)
     assert [r.findings for r in fresh] == [a[3] for a in after]
 
 
@@ -230,7 +230,7 @@ def test_two_runs_at_once_leave_a_valid_cache_and_identical_output(tmp_path):
     found = entries(target)
     assert len(found) == 40
     for entry in found:
-        assert cache._valid_entry(json.loads(entry.read_bytes()))
+        assert cache.valid_entry(json.loads(entry.read_bytes()))
     assert not list(target.rglob(".tmp-*"))  # no half-written temp files left behind
     warm = run_cli("--cache-dir", target, "--format", "json", src, cwd=tmp_path)
     assert warm.stdout == uncached.stdout

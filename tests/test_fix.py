@@ -79,8 +79,26 @@ def test_fix_before_after_and_idempotent(tmp_path, name, before, after, unsafe):
 
 
 def test_fix_api_matches_cli():
-    fixed, count = fix_source("m.py", PY_BEFORE.encode(), S)
+    fixed, count, _ = fix_source("m.py", PY_BEFORE.encode(), S)
     assert fixed.decode() == PY_AFTER_SAFE and count == 3
+
+
+def test_fix_parses_the_file_twice_not_four_times(tmp_path, monkeypatch):
+    # the check's parse feeds the fixes; one more parse reads the fixed file (and is its report)
+    import karpathy_lint.parse.python as parse_python
+
+    real, parses = parse_python.parse_python, []
+
+    def counting(path, source, text, settings):
+        parses.append(source)
+        return real(path, source, text, settings)
+
+    monkeypatch.setattr(parse_python, "parse_python", counting)
+    path = tmp_path / "m.py"
+    path.write_text(PY_BEFORE)
+    result = lint_cli("--fix", "--select", "KL203", str(path))
+    assert path.read_text() != PY_BEFORE and result.exit_code == 0
+    assert [p.decode() for p in parses] == [PY_BEFORE, path.read_text()]
 
 
 @pytest.mark.parametrize("name,before", [("m.py", PY_BEFORE), ("k.cu", CU_BEFORE)])

@@ -258,10 +258,10 @@ def test_the_tree_sitter_index_matches_pythons_ast():
 def test_the_index_is_built_once_and_only_when_prose_has_backticks():
     plain = build_model("plain.py", b"def f(x):\n    # Karpathy: no names here\n    return x\n", Settings())
     assert list(kl501.NameUnresolved().check(plain, Settings())) == []
-    assert plain._names is None  # nothing computed: no backticks
+    assert "names" not in plain.views  # nothing computed: no backticks
     ticked = build_model("t.py", b"def f(x):\n    # Karpathy: `f` returns `x`\n    return x\n", Settings())
     assert list(kl501.NameUnresolved().check(ticked, Settings())) == []
-    index = ticked._names
+    index = ticked.views["names"]
     assert index is not None and python_names(ticked) is index
 
 

@@ -103,7 +103,7 @@ def scaffold_and_fix(tmp_path: Path, text: str, name: str = "nb.ipynb", cli: boo
     if not cli:
         scaffolded = scaffold_source(name, text.encode("utf-8"), SETTINGS).new
         assert scaffold_source(name, scaffolded, SETTINGS).new == scaffolded  # a second run: nothing
-        fixed, _ = fix_source(name, scaffolded, SETTINGS)
+        fixed = fix_source(name, scaffolded, SETTINGS).source
         assert fix_source(name, fixed, SETTINGS)[0] == fixed
         return scaffolded.decode("utf-8"), fixed.decode("utf-8")
     path = tmp_path / name
@@ -346,7 +346,7 @@ def test_generated_notebooks_scaffold_and_fix_never_break_or_lose_bytes(text):
     inserted = len(json.loads(scaffolded)["cells"]) - len(json.loads(text)["cells"])
     assert inserted in (0, 1)
     assert assert_only_sources_changed(text, scaffolded, inserted) <= set()
-    fixed, _ = fix_source("gen.ipynb", result.new, SETTINGS, unsafe=False)
+    fixed = fix_source("gen.ipynb", result.new, SETTINGS, unsafe=False).source
     changed = assert_only_sources_changed(scaffolded, fixed.decode("utf-8"))
     before, after = json.loads(scaffolded)["cells"], json.loads(fixed)["cells"]
     for i in changed:  # a fix only touches code cells with a misspelt marker, or the header cell

@@ -34,7 +34,7 @@ def test_fixes_keep_valid_python_valid(source):
         ast.parse(text)
     except SyntaxError:
         return  # e.g. a `from __future__` import that must come first
-    fixed, _ = fix_source("gen.py", text.encode(), SETTINGS, unsafe=True)
+    fixed = fix_source("gen.py", text.encode(), SETTINGS, unsafe=True).source
     ast.parse(fixed.decode())
 
 

@@ -402,7 +402,7 @@ def test_every_corpus_shape_comment_verified(tmp_path):
             u["runs"] += s["runs"]
             u["problems"] += s["problems"]
     # every shape comment of every corpus file is in the union
-    from karpathy_lint.shapes.cli import load_sites
+    from karpathy_lint.shapes.outcome import load_sites
 
     cwd = os.getcwd()
     try:

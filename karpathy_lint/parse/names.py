@@ -1,6 +1,6 @@
 """What a Python file defines and uses, read from the tree the parser kept (no second parse).
 
-`python_names(model)` runs ONE tree-sitter query over `model._tree` the first time it
+`python_names(model)` runs ONE tree-sitter query over `model.tree` the first time it
 is called and caches the result on the model; nothing here runs at parse time, so
 files whose prose has no backticked names never pay for it. The index mirrors what
 Python's own AST would say: `bound` holds every name read or bound plus identifier-like
@@ -98,10 +98,9 @@ def python_names(model) -> NameIndex | None:
     Python does not parse (Python 2 `print "x"`, `exec code`; `def f[T]()` before 3.12): Python's
     own AST would not exist for such a file, so there is no index to trust.
     """
-    index = model._names
-    if index is None and model._tree is not None:
-        index = model._names = _build(model._tree.root_node, model.source)
-    return index or None
+    if model.tree is None:
+        return None
+    return model.view("names", lambda m: _build(m.tree.root_node, m.source)) or None
 
 
 def _build(root, source: bytes) -> NameIndex | bool:

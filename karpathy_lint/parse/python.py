@@ -125,7 +125,7 @@ def parse_python(path: str, source: bytes, text: str, settings, not_code: set[in
     tree = parser().parse(source)
     root = tree.root_node
     model = SourceModel(path=path, language="python", source=source, text=text)
-    model._tree = tree  # for lazily computed views (parse/names.py); nothing more is computed here
+    model.tree = tree  # for lazily computed views (parse/names.py); nothing more is computed here
     model.newline = detect_newline(source)
     if root.has_error:
         model.syntax_error = _syntax_problem(root, text, path)

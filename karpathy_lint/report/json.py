@@ -1,4 +1,8 @@
-"""`--format json` (one array, the documented contract) and `json-lines`."""
+"""`--format json` (one array, the documented contract) and `json-lines`.
+
+Each document is encoded in one `json.dumps` call (the C encoder: no
+indentation, which would switch to the pure-Python one) and written once.
+"""
 from __future__ import annotations
 
 import json
@@ -7,11 +11,9 @@ from karpathy_lint.report import Run, finding_dict
 
 
 def render_json(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
-    json.dump([finding_dict(f) for f in run.findings], stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    stream.write(json.dumps([finding_dict(f) for f in run.findings], ensure_ascii=False) + "\n")
 
 
 def render_json_lines(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
-    for f in run.findings:
-        stream.write(json.dumps(finding_dict(f), ensure_ascii=False))
-        stream.write("\n")
+    dumps = json.dumps
+    stream.write("".join(dumps(finding_dict(f), ensure_ascii=False) + "\n" for f in run.findings))

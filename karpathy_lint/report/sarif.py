@@ -59,12 +59,12 @@ def _rule_descriptors() -> tuple[list[dict], dict[str, int]]:
     return rules, {d["id"]: i for i, d in enumerate(rules)}
 
 
-def _location(path: str) -> dict:
-    """An artifactLocation: relative to %SRCROOT% when the file is under it."""
+def _location(path: str, cwd: str) -> dict:
+    """An artifactLocation: relative to %SRCROOT% (`cwd`) when the file is under it."""
     if path == "-":
         return {"uri": "-"}
-    absolute = os.path.abspath(path)
-    rel = os.path.relpath(absolute, os.getcwd())
+    absolute = os.path.normpath(os.path.join(cwd, path))
+    rel = os.path.relpath(absolute, cwd)
     if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
         return {"uri": Path(absolute).as_uri()}
     return {"uri": quote(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
@@ -86,9 +86,9 @@ def _region(line: int, column: int, end_line: int, end_column: int) -> dict:
     return region
 
 
-def _fingerprint(f, seen: dict) -> str:
+def _fingerprint(f, rel_path: str, seen: dict) -> str:
     """Path, rule, symbol and the occurrence number among equal keys: no line number."""
-    key = (os.path.relpath(os.path.abspath(f.path)).replace(os.sep, "/"), f.code, f.symbol or "")
+    key = (rel_path, f.code, f.symbol or "")
     n = seen[key] = seen.get(key, 0) + 1
     text = "\0".join((*key, str(n)))
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -113,12 +113,19 @@ def sarif_log(run: Run) -> dict:
     rules, index = _rule_descriptors()
     results = []
     seen: dict = {}
+    cwd = os.getcwd()
+    # per path, not per finding: findings come sorted by path, thousands to a file
+    places: dict[str, tuple[dict, str]] = {}
     for f in run.findings:
+        place = places.get(f.path)
+        if place is None:
+            rel = os.path.relpath(os.path.normpath(os.path.join(cwd, f.path)), cwd).replace(os.sep, "/")
+            place = places[f.path] = (_location(f.path, cwd), rel)
+        location, rel_path = place
         if f.code not in index:  # a code from outside the registry (e.g. verify-shapes)
             index[f.code] = len(rules)
             rules.append({"id": f.code, "name": f.name, "shortDescription": {"text": f.name},
                           "defaultConfiguration": {"level": _level(f.severity)}})
-        location = _location(f.path)
         physical: dict = {"artifactLocation": location}
         if f.cell is None:
             physical["region"] = _region(f.line, f.column, f.end_line, f.end_column)
@@ -128,7 +135,7 @@ def sarif_log(run: Run) -> dict:
             "level": _level(f.severity),
             "message": {"text": cell_prefix(f) + f.message},
             "locations": [{"physicalLocation": physical}],
-            "partialFingerprints": {"karpathyLint/v1": _fingerprint(f, seen)},
+            "partialFingerprints": {"karpathyLint/v1": _fingerprint(f, rel_path, seen)},
         }
         if f.cell is not None:
             result["locations"][0]["logicalLocations"] = [{"name": f"cell {f.cell}", "kind": "module"}]
@@ -141,7 +148,7 @@ def sarif_log(run: Run) -> dict:
             result["fixes"] = fixes
         results.append(result)
     notifications = [
-        {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": {"artifactLocation": _location(path)}}]}
+        {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": {"artifactLocation": _location(path, cwd)}}]}
         for path, message in run.errors
     ]
     invocation = {"executionSuccessful": not run.errors}
@@ -166,5 +173,5 @@ def sarif_log(run: Run) -> dict:
 
 
 def render_sarif(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
-    json.dump(sarif_log(run), stream, indent=2, ensure_ascii=False)
-    stream.write("\n")
+    # one C-encoder call, one write (indentation would switch to the pure-Python encoder)
+    stream.write(json.dumps(sarif_log(run), ensure_ascii=False) + "\n")

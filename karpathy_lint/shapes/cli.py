@@ -1,119 +1,26 @@
-"""`karpathy-lint verify-shapes`: run a script (or pytest) and check every shape comment.
-
-Run-time findings have their own codes (not static rules, so not in the rule
-registry; see docs/verify-shapes.md):
-
-* KL601 shape-mismatch: the tensor has another number of dims or another size;
-* KL602 shape-name-unbound: the name in the comment is not bound (or has no
-  such attribute) after the annotated line;
-* KL603 shape-not-verified: the annotated line never ran (only with
-  `--report-unverified`; otherwise a count in the summary).
-"""
+"""`karpathy-lint verify-shapes`: run a script (or pytest) and check every shape comment (codes: shapes/outcome.py)."""
 from __future__ import annotations
 
 import os
 import sys
 
 from karpathy_lint.exit_codes import ExitCode
-
-NAMES = {"KL601": "shape-mismatch", "KL602": "shape-name-unbound", "KL603": "shape-not-verified"}
-
-
-def _display(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
+from karpathy_lint.files import InputError
+from karpathy_lint.report import FORMATS, Run, render
+from karpathy_lint.shapes.outcome import (
+    Outcome,
+    load_sites,
+    notebook_model,
+    python_files,
+)
+from karpathy_lint.shapes.plugin import ENV
+from karpathy_lint.shapes.sites import collect_sites
+from karpathy_lint.shapes.tracer import Tracer
 
 
 def _inside(path: str, root: str) -> bool:
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
     return rel == "." or not rel.startswith("..")
-
-
-def python_files(paths) -> list[str]:
-    """Python files under `paths` (files or folders), with the checker's excludes; sorted, unique."""
-    from karpathy_lint.config import ConfigResolver
-    from karpathy_lint.discovery import discover
-
-    out = []
-    for p in paths:
-        if os.path.isfile(p):
-            out.append(p)
-        elif os.path.isdir(p):
-            found = discover([p], ConfigResolver())
-            out.extend(f for f in found.files if f.endswith(".py"))
-    seen, unique = set(), []
-    for f in out:
-        real = os.path.realpath(f)
-        if real not in seen:
-            seen.add(real)
-            unique.append(f)
-    return unique
-
-
-def load_sites(files) -> list:
-    """Sites of every shape comment in `files` (files without one are skipped cheaply)."""
-    from karpathy_lint.config import ConfigError, ConfigResolver
-    from karpathy_lint.engine import build_model
-    from karpathy_lint.files import InputError, decode, read_bytes, split_bom
-    from karpathy_lint.shapes.sites import collect_sites
-
-    resolver = ConfigResolver()
-    sites = []
-    for f in files:
-        try:
-            source = read_bytes(f)
-            if b"shape" not in source:
-                continue
-            _, body = split_bom(source)
-            decode(body)
-            model = build_model(_display(f), body, resolver.for_path(f))
-        except ConfigError:
-            raise  # a broken config is the user's to fix: one line, exit 2 (as for `check`)
-        except (InputError, OSError):
-            continue
-        sites.extend(collect_sites(model))
-    return sites
-
-
-class Outcome:
-    """Figures and findings of one run."""
-
-    def __init__(self, sites, tracer, scope: set[str], report_unverified: bool):
-        from karpathy_lint.model import Finding
-
-        ran_files = tracer.files_ran if tracer is not None else set()
-        keep = [s for s in sites if os.path.realpath(s.path) in scope or os.path.realpath(s.path) in ran_files]
-        self.shapes = [shp for s in keep for shp in s.shapes]
-        self.files = sorted({os.path.realpath(s.path) for s in keep})
-        self.total = len(self.shapes)
-        self.never = sum(1 for s in self.shapes if s.runs == 0)
-        self.bad = sum(1 for s in self.shapes if s.problems)
-        self.verified = self.total - self.never - self.bad
-        self.findings = []
-        for s in self.shapes:
-            if s.problems:
-                msg = s.message + (f" (and {s.problems - 1} more time{'s' if s.problems > 2 else ''})"
-                                   if s.problems > 1 else "")
-                code = s.code
-            elif s.runs == 0 and report_unverified:
-                msg, code = f"{s.text}: the annotated line never ran", "KL603"
-            else:
-                continue
-            self.findings.append(Finding(path=s.path, line=s.line, column=s.column, end_line=s.end_line,
-                                         end_column=s.end_column, code=code, name=NAMES[code], message=msg))
-        self.findings.sort(key=Finding.sort_key)
-
-    def summary(self) -> str:
-        k = len(self.files)
-        return (f"verified {self.verified} of {self.total} shape comment{'s' if self.total != 1 else ''} in {k} "
-                f"file{'s' if k != 1 else ''} ({self.never} never ran); {self.bad} mismatch"
-                f"{'es' if self.bad != 1 else ''}")
-
-    def as_dict(self) -> dict:
-        """Per shape statement, for tests and CI: path, line, text, runs, problems."""
-        return {"total": self.total, "verified": self.verified, "never_ran": self.never, "mismatches": self.bad,
-                "shapes": [{"path": s.path, "line": s.line, "text": s.text, "runs": s.runs, "problems": s.problems,
-                            "message": s.message} for s in self.shapes]}
 
 
 def _our_frame(filename: str) -> bool:
@@ -156,17 +63,6 @@ def _run_script(target: str, args: list[str]) -> str | None:
     return None
 
 
-def notebook_model(target: str):
-    """The virtual Python source of a notebook (header docstring + code cells, magics masked) as a model."""
-    from karpathy_lint.config import ConfigResolver
-    from karpathy_lint.engine import build_model
-    from karpathy_lint.files import decode, read_bytes, split_bom
-
-    _, body = split_bom(read_bytes(target))
-    decode(body)
-    return build_model(_display(target), body, ConfigResolver().for_path(target))
-
-
 def _run_notebook(target: str, model, args: list[str]) -> str | None:
     """Run a notebook's code cells in order, as one script (IPython syntax masked to no-ops)."""
     import builtins
@@ -205,8 +101,6 @@ def _run_pytest(target: str, args: list[str]) -> str | None:
         import pytest
     except ImportError:
         return "--pytest needs pytest installed"
-    from karpathy_lint.shapes.plugin import ENV
-
     saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
     try:
         rc = int(pytest.main([target, *args]))
@@ -221,8 +115,6 @@ def _run_pytest(target: str, args: list[str]) -> str | None:
 def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report_unverified: bool = False,
                       use_pytest: bool = False, include=(), record: str | None = None) -> int:
     """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error)."""
-    from karpathy_lint.shapes.tracer import Tracer
-
     if not os.path.exists(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
         return ExitCode.ERROR
@@ -242,14 +134,11 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
             tree = os.path.abspath(target)  # a script outside the project: its own file only, not its whole folder
     notebook = None
     if not use_pytest and target.lower().endswith(".ipynb"):
-        from karpathy_lint.files import InputError
-        from karpathy_lint.shapes.sites import collect_sites
-
         try:
             notebook = notebook_model(target)
         except InputError as exc:
             sys.stderr.write(f"karpathy-lint: error: {target}: {exc}\n")
-            return EXIT_ERROR
+            return ExitCode.ERROR
     files = python_files([tree, *include] + ([] if use_pytest or notebook else [target]))
     sites = load_sites(files)
     scope = {os.path.realpath(f) for f in python_files(p for p in scope_paths if p != target or not notebook)}
@@ -257,8 +146,6 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         sites.extend(collect_sites(notebook))
         scope.add(os.path.realpath(target))
     tracer = Tracer(sites)
-
-    from karpathy_lint.report import FORMATS, Run, render
 
     machine = not FORMATS[fmt].human
     saved_fd = None

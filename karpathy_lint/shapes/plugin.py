@@ -33,7 +33,7 @@ def _enabled(config) -> bool:
 
 class _Session:
     def __init__(self, config):
-        from karpathy_lint.shapes.cli import load_sites, python_files
+        from karpathy_lint.shapes.outcome import load_sites, python_files
         from karpathy_lint.shapes.tracer import Tracer
 
         include = list(config.getoption("--verify-shapes-include", []) or [])
@@ -47,7 +47,7 @@ class _Session:
         self.tracer.start()
 
     def pytest_sessionfinish(self, session, exitstatus):
-        from karpathy_lint.shapes.cli import Outcome
+        from karpathy_lint.shapes.outcome import Outcome
 
         self.tracer.stop()
         self.outcome = Outcome(self.sites, self.tracer, self.scope, report_unverified=False)

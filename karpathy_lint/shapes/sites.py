@@ -1,7 +1,7 @@
 """Shape comments -> the statements they annotate ("sites").
 
 A shape statement is `name shape [dim, ...]` inside a marker comment (the
-same parser KL306/KL307 use: `karpathy_lint.rules._shapes`). Which line a
+same parser KL306/KL307 use: `karpathy_lint.shapes.format`). Which line a
 comment annotates (docs/verify-shapes.md):
 
 * a trailing comment annotates the statement on its own line;
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+
+from karpathy_lint.shapes.format import SHAPE, shapes
 
 
 @dataclass(eq=False)
@@ -105,8 +107,6 @@ def _site_for(path: str, tree: ast.Module, lines: list[str], note) -> Site:
 
 def collect_sites(model) -> list[Site]:
     """Every shape statement in the marker comments of `model` (a Python SourceModel), grouped by site."""
-    from karpathy_lint.rules._shapes import SHAPE, shapes
-
     if model.language != "python" or model.syntax_error is not None:
         return []
     notes = [n for n in model.notes if "shape" in n.text and any(True for _ in shapes(n.text))]
