@@ -63,10 +63,14 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
 
 def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
     from karpathy_lint.codemods.scaffold import ScaffoldError, scaffold_source
+    from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
 
     name = stdin_filename or "-"
     settings = resolver.for_path(stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
+    if stdin_filename is None and looks_like_notebook(source):  # never Python text into a notebook
+        _error(name, STDIN_HINT)
+        return ExitCode.ERROR
     try:
         result = scaffold_source(name, source, settings, module)
     except ScaffoldError as exc:

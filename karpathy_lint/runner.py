@@ -166,6 +166,8 @@ class _Progress:
 
 
 def _check_stdin(options: CheckOptions, resolver) -> FileResult:
+    from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
+
     name = options.stdin_filename or "-"
     settings = resolver.for_path(options.stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
@@ -177,6 +179,12 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
                 sys.stdout.flush()
                 options.quiet, options.report_to_stderr = True, True
             return FileResult(path=name, findings=[], error=None, syntax_error=False)
+    if options.stdin_filename is None and looks_like_notebook(source):  # never Python text into a notebook
+        if options.fix:
+            sys.stdout.buffer.write(source)
+            sys.stdout.flush()
+            options.quiet, options.report_to_stderr = True, True
+        return FileResult(path=name, error=STDIN_HINT)
     if options.fix:
         from karpathy_lint.files import InputError
         from karpathy_lint.fixer import fix_source

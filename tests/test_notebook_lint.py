@@ -302,3 +302,16 @@ def test_masking_leaves_pytorch_sources_alone():
         assert masked is not None and masked.text == source, f
         checked += 1
     assert checked > 100
+
+
+def test_notebook_on_stdin_without_a_name_is_never_read_as_python(tmp_path):
+    source = jupyter_text(notebook(SEEDED)).encode()
+    for args in (("--no-cache", "-"), ("--no-cache", "--fix", "-")):
+        proc = run_cli(*args, input=source)
+        assert proc.returncode == 2
+        assert b"this is a Jupyter notebook: name it with --stdin-filename NAME.ipynb" in proc.stderr
+        if "--fix" in args:
+            assert proc.stdout == source  # echoed unchanged, not Python text
+    scaffold = subprocess.run([sys.executable, "-m", "karpathy_lint.codemods.scaffold_cli", "-"], input=source,
+                              capture_output=True, timeout=120)
+    assert scaffold.returncode == 2 and b"--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout

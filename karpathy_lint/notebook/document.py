@@ -106,6 +106,21 @@ def _joined(source) -> tuple[str, bool]:
     return source if isinstance(source, str) else "", False
 
 
+STDIN_HINT = "this is a Jupyter notebook: name it with --stdin-filename NAME.ipynb"
+
+
+def looks_like_notebook(source: bytes) -> bool:
+    """Whether bytes read without a file name are a notebook's JSON (so they are not read as Python)."""
+    head = source.lstrip()[:1]
+    if head not in (b"{", b"\xef") or b'"nbformat"' not in source:
+        return False
+    try:
+        data = json.loads(source.decode("utf-8-sig"))
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "nbformat" in data and "cells" in data
+
+
 def kernel_language(data: dict) -> str:
     meta = data.get("metadata") or {}
     spec = meta.get("kernelspec") or {}
