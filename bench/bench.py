@@ -384,7 +384,10 @@ def main() -> int:
     stats = {name: summarize(v) for name, v in samples.items()}
     text = render(args, stats, versions, skipped, floors, fixit_row, cuda_row, scale, n_files, mb,
                   load_before, load_after, one_file.relative_to(work))
-    Path(args.output).write_text(text)
+    out = Path(args.output)
+    old = out.read_text() if out.exists() else ""
+    kept = old[old.find("<!-- pipeline:start -->"):] if "<!-- pipeline:start -->" in old else ""
+    out.write_text(text.rstrip("\n") + ("\n\n" + kept if kept else "\n"))  # pipeline_bench.py's section stays
     print(text)
     return 0
 

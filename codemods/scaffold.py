@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 from karpathy_lint.engine import build_model
-from karpathy_lint.fixer import fix_source
 from karpathy_lint.files import InputError, detect_newline, split_bom
+from karpathy_lint.fixer import fix_source
 from karpathy_lint.languages import LANGUAGES, language_for
-from karpathy_lint.model import SourceModel
+from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
 
 MERGE_CODES = ("KL202", "KL203", "KL206")
@@ -359,7 +359,7 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
     return Result(path, "header added", source, bom + new)
 
 
-def _verify_common(path: str, new: bytes, settings) -> SourceModel:
+def _verify_common(path: str, new: bytes, settings) -> tuple[SourceModel, Header]:
     try:
         model = build_model(path, new, settings)
     except InputError as exc:  # pragma: no cover - we only insert UTF-8 text
@@ -371,12 +371,11 @@ def _verify_common(path: str, new: bytes, settings) -> SourceModel:
         raise ScaffoldError("the linter would not read the new block as the header (an earlier comment "
                             "mentions `Module:` or the tag, or the parser reads the file differently); "
                             "write it by hand")
-    return model
+    return model, model.header
 
 
 def _verify_added(path: str, old: bytes, new: bytes, at: int, lead: int, old_model: SourceModel, settings) -> None:
-    model = _verify_common(path, new, settings)
-    h = model.header
+    model, h = _verify_common(path, new, settings)
     if h.start != at + lead:
         raise ScaffoldError("the linter would read another comment as the header "
                             "(an earlier comment mentions `Module:` or the tag); write it by hand")
@@ -400,8 +399,9 @@ def _verify_added(path: str, old: bytes, new: bytes, at: int, lead: int, old_mod
 def _verify_merge(path: str, old: bytes, new: bytes, old_model: SourceModel, settings) -> None:
     if new == old:
         return
-    model = _verify_common(path, new, settings)
-    h, oh = model.header, old_model.header
+    model, h = _verify_common(path, new, settings)
+    oh = old_model.header
+    assert oh is not None  # merging needs a header
     if new[: h.start] != old[: oh.start] or new[h.end :] != old[oh.end :]:
         raise ScaffoldError("internal check failed: bytes outside the header would change")
     if LANGUAGES[model.language].header_form == "docstring":
@@ -414,7 +414,7 @@ def _verify_merge(path: str, old: bytes, new: bytes, old_model: SourceModel, set
 
 def template_text(name: str) -> str:
     """A template under codemods/templates (the language registry names one per language)."""
-    return resources.files("karpathy_lint.codemods").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files(__package__ or "karpathy_lint.codemods").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
 def create_new(path: str, settings, module: str | None = None) -> Result:

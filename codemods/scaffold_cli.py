@@ -15,8 +15,14 @@ import sys
 import click
 
 from karpathy_lint import __version__
+from karpathy_lint.config import ConfigError, ConfigResolver
 from karpathy_lint.diff import unified_diff
+from karpathy_lint.discovery import discover
 from karpathy_lint.exit_codes import ExitCode
+from karpathy_lint.files import InputError, read_bytes, write_atomic
+from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
+
+from .scaffold import ScaffoldError, create_new, scaffold_source
 
 WOULD = {"created": "would create", "header added": "would add a header",
          "merged": "would merge the Function List"}
@@ -47,8 +53,6 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
     Function List entries and updated params; a path that does not exist is
     created from a template (.py, .cu). Nothing a person wrote is removed.
     """
-    from karpathy_lint.config import ConfigError, ConfigResolver
-
     try:
         resolver = ConfigResolver(config_file, isolated)
         if "-" in paths:
@@ -62,9 +66,6 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
 
 
 def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
-    from karpathy_lint.codemods.scaffold import ScaffoldError, scaffold_source
-    from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
-
     name = stdin_filename or "-"
     settings = resolver.for_path(stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
@@ -89,10 +90,6 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
 
 
 def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False) -> int:
-    from karpathy_lint.codemods.scaffold import ScaffoldError, create_new, scaffold_source
-    from karpathy_lint.discovery import discover
-    from karpathy_lint.files import InputError, read_bytes, write_atomic
-
     existing = [p for p in paths if os.path.lexists(p)]
     missing = [p for p in paths if not os.path.lexists(p)]
     found = discover(existing, resolver, force_exclude)

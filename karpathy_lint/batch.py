@@ -7,7 +7,7 @@ order of the files whatever the job count.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from karpathy_lint.engine import FileResult, lint_source, preload
 from karpathy_lint.files import InputError, read_bytes

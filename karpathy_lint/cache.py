@@ -71,7 +71,7 @@ def from_json(path: str, data: dict) -> FileResult:
         fx = None
         if fix is not None:
             app, msg, edits = fix
-            fx = Fix(intern(app), tuple(Edit(*e) for e in edits), msg)
+            fx = Fix(intern(app), tuple(Edit(*e) for e in edits), msg)  # type: ignore[arg-type]  # valid_entry checked it
         findings.append(Finding(path, line, col, eline, ecol, intern(code), intern(name), message, intern(severity),
                                 fx, symbol, cell, cell_id))
     return FileResult(path=path, findings=findings, error=data.get("error"), syntax_error=bool(data.get("syntax_error")))

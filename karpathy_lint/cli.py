@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -25,7 +26,7 @@ class DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"karpathy-lint: error: {message}", err=True)
     sys.exit(ExitCode.ERROR)
 

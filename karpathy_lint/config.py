@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from karpathy_lint.registry import all_options, resolve_selector
+
 
 def _tomllib():
     """Imported on first use: a run with no config file never pays for it."""
@@ -40,17 +42,29 @@ class Settings:
     marker: str = "Karpathy"
     tag: str = "karpathys_code_comments"
     project: str = "DeepSeek"
-    min_role_words: int = 20
-    min_deep_dive_words: int = 60
-    placeholders: tuple[str, ...] = ("TODO", "FIXME", "XXX", "<describe>")
-    lines_per_comment: int = 10
-    long_file_lines: int = 150
-    long_file_min_comments: int = 15
-    function_min_statements: int = 3
-    require_shape_comments: bool = True
-    allowed_names: tuple[str, ...] = ()
+    # the rule options a config sets, as sorted (field, value) pairs; each rule declares its own
+    # (Rule.options) and reads them as attributes: `settings.lines_per_comment`
+    options: tuple[tuple[str, object], ...] = ()
     root: str = "."  # directory of the config file the settings came from
     source: str = ""  # the config file itself ("" for defaults)
+
+    def __getattr__(self, name: str):
+        """A rule option: the configured value, else the default its rule declares."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        for field_name, value in self.options:
+            if field_name == name:
+                return value
+        from karpathy_lint.registry import option_default  # only rules read options: they are loaded by then
+
+        return option_default(name)
+
+    def updated(self, **values) -> Settings:
+        """These settings with `values` (settings fields or rule option fields) replaced."""
+        fields = {k: v for k, v in values.items() if k in _FIELDS}
+        options = dict(self.options)
+        options.update((k, v) for k, v in values.items() if k not in _FIELDS)
+        return dataclasses.replace(self, options=tuple(sorted(options.items())), **fields)
 
     def fingerprint(self) -> str:
         """A stable text for cache keys: every value that changes results."""
@@ -63,6 +77,7 @@ class Settings:
 
 
 _FINGERPRINTS: dict[Settings, str] = {}
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
 
 
 # key in TOML -> (field name, kind)
@@ -77,16 +92,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "marker": ("marker", "word"),
     "tag": ("tag", "word"),
     "project": ("project", "string"),
-    "min-role-words": ("min_role_words", "count"),
-    "min-deep-dive-words": ("min_deep_dive_words", "count"),
-    "placeholders": ("placeholders", "strings"),
-    "lines-per-comment": ("lines_per_comment", "positive"),
-    "long-file-lines": ("long_file_lines", "count"),
-    "long-file-min-comments": ("long_file_min_comments", "count"),
-    "function-min-statements": ("function_min_statements", "positive"),
-    "require-shape-comments": ("require_shape_comments", "bool"),
-    "allowed-names": ("allowed_names", "strings"),
-}
+}  # plus every rule's options (Rule.options), looked up in the registry
 _META_KEYS = {"extend"}
 
 
@@ -112,8 +118,6 @@ def _check_value(key: str, kind: str, value, where: str):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise bad("a list of strings")
         if kind == "codes":
-            from karpathy_lint.registry import resolve_selector
-
             for v in value:
                 if resolve_selector(v) is None:
                     raise ConfigError(f"{where}: `{key}` names unknown rule {v!r}")
@@ -167,15 +171,19 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
             raise ConfigError(f"{where}: `extend` must be a path string")
         base = settings_from_file((path.parent / target), _seen + (path,))
     values: dict = {}
+    options = all_options() if set(table) - set(_KEYS) - _META_KEYS else {}
     for key, value in table.items():
         if key in _META_KEYS:
             continue
-        if key not in _KEYS:
-            known = ", ".join(sorted(_KEYS))
+        if key in _KEYS:
+            name, kind = _KEYS[key]
+        elif key in options:
+            name, kind = options[key][0].field, options[key][0].kind
+        else:
+            known = ", ".join(sorted([*_KEYS, *all_options()]))
             raise ConfigError(f"{where}: unknown key `{key}` in karpathy-lint config (known: {known})")
-        name, kind = _KEYS[key]
         values[name] = _check_value(key, kind, value, where)
-    return dataclasses.replace(base, root=str(path.parent), source=str(path), **values)
+    return dataclasses.replace(base, root=str(path.parent), source=str(path)).updated(**values)
 
 
 CONFIG_NAMES = ("karpathy-lint.toml", "pyproject.toml")

@@ -4,14 +4,29 @@ from __future__ import annotations
 import inspect
 import json
 
+KIND_TEXT = {"bool": "true or false", "count": "a whole number, 0 or more", "positive": "a whole number, 1 or more",
+             "string": "a string", "strings": "a list of strings"}
+
 
 def rule_doc(rule) -> str:
-    return inspect.cleandoc(rule.__doc__ or "")
+    """The rule's docstring, then an `## Options` section made from the options it declares."""
+    doc = inspect.cleandoc(rule.__doc__ or "")
+    if rule.options:
+        lines = [f"- `{o.key}` ({KIND_TEXT.get(o.kind, o.kind)}; default `{_toml(o.default)}`): {o.help}."
+                 for o in rule.options]
+        doc += "\n\n## Options\nSet in `[tool.karpathy-lint]`:\n\n" + "\n".join(lines)
+    return doc
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(json.dumps(v) for v in value) + "]"
+    return json.dumps(value) if isinstance(value, str) else str(value)
 
 
 def fix_label(rule) -> str:
-    if not rule.fixable():
-        return "no"
     return rule.fix_applicability or "no"
 
 

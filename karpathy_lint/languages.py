@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from karpathy_lint.model import HeaderForm
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from karpathy_lint.model import SourceModel
-
-HeaderForm = Literal["docstring", "block_comment", "markdown_cell"]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ only this model. Positions are byte offsets into `SourceModel.source` plus
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from karpathy_lint.notebook.virtual import CellMap
@@ -18,6 +19,10 @@ T = TypeVar("T")
 
 Language = str  # a key of karpathy_lint.languages.LANGUAGES
 Applicability = Literal["safe", "unsafe"]
+HeaderForm = Literal["docstring", "block_comment", "markdown_cell"]
+SectionKind = Literal["role", "function_list", "deep_dive", "unknown"]
+DefinitionKind = Literal["function", "class", "method", "property", "kernel", "device", "host", "nested"]
+NoteStatus = Literal["ok", "malformed", "empty"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,7 @@ class HeaderLine:
 @dataclass(frozen=True, slots=True)
 class Section:
     title: str
-    kind: Literal["role", "function_list", "deep_dive", "unknown"]
+    kind: SectionKind
     line: int
     body: tuple[HeaderLine, ...]
     project: str | None = None  # the <project> of "This File's Role in <project>"
@@ -89,7 +94,7 @@ class ListEntry:
 
 @dataclass(slots=True)
 class Header:
-    kind: Literal["docstring", "block_comment"]
+    kind: HeaderForm
     start: int
     end: int
     lines: tuple[HeaderLine, ...]
@@ -128,7 +133,7 @@ class Definition:
 
     name: str
     qualname: str
-    kind: Literal["function", "class", "method", "property", "kernel", "device", "host", "nested"]
+    kind: DefinitionKind
     params: tuple[str, ...] | None  # None: not checked (class without own __init__)
     display: str  # the real signature as a Function List would spell it
     line: int
@@ -169,7 +174,7 @@ class Note:
     start: int
     end: int
     text: str  # the text after the marker, continuation lines joined by newlines
-    status: Literal["ok", "malformed", "empty"]
+    status: NoteStatus
     fixed_marker_line: str | None = None  # the first line as it should read
     comments: tuple[Comment, ...] = ()
     own_line: bool = True

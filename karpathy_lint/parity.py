@@ -90,9 +90,9 @@ def _compute(model: SourceModel) -> Parity:
     out.stale = stale
     out.missing = sorted(missing, key=lambda d: d.start)
     for entry in listed:
-        defs = by_name.get(entry_key(entry.name))
-        if defs and not entry.malformed and not _params_match(entry, defs):
-            out.params.append((entry, defs[0]))
+        found = by_name.get(entry_key(entry.name))
+        if found and not entry.malformed and not _params_match(entry, found):
+            out.params.append((entry, found[0]))
     return out
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from karpathy_lint.rule import Rule
+from karpathy_lint.rule import Option, Rule
 
 
 @lru_cache(maxsize=1)
@@ -68,3 +68,24 @@ def enabled_codes(select, extend_select, ignore) -> frozenset[str]:
     for s in ignore:
         chosen -= resolve_selector(s) or set()
     return frozenset(chosen)
+
+
+@lru_cache(maxsize=1)
+def all_options() -> dict[str, tuple[Option, type[Rule]]]:
+    """Every rule option by its config key, with the rule that declares it (keys are unique)."""
+    out: dict[str, tuple[Option, type[Rule]]] = {}
+    for rule in all_rules():
+        for option in rule.options:
+            if option.key in out:  # pragma: no cover - a programming error, caught by the test suite
+                raise RuntimeError(f"option {option.key!r} declared by {out[option.key][1].code} and {rule.code}")
+            out[option.key] = (option, rule)
+    return out
+
+
+@cache
+def option_default(field: str) -> object:
+    """The declared default of the option read as `settings.<field>`; AttributeError for no such option."""
+    for option, _ in all_options().values():
+        if option.field == field:
+            return option.default
+    raise AttributeError(field)

@@ -6,10 +6,31 @@ a rule is fixable when an INVALID example carries the expected fixed source.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
-from karpathy_lint.model import Edit, Finding, Fix, SourceModel
+from karpathy_lint.model import Applicability, Edit, Finding, Fix, SourceModel
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting a rule reads: `key` in [tool.karpathy-lint], `settings.<field>` in the rule.
+
+    `kind` says what a value must be (and how config validation checks it): "bool",
+    "count" (a whole number, 0 or more), "positive" (1 or more), "string",
+    "strings" (a list of strings). Config validation, `--show-settings` and the
+    rule's `## Options` documentation all come from this declaration.
+    """
+
+    key: str
+    kind: str
+    default: object
+    help: str
+
+    @property
+    def field(self) -> str:
+        return self.key.replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -23,7 +44,7 @@ class Valid:
 
 @dataclass(frozen=True)
 class Invalid:
-    """Source on which the rule must report; `line` is where (1-based).
+    """Source on which the rule must report `message` at `line`, `column` (1-based).
 
     `expected_fix` is the whole file after applying this rule's fixes
     (safe and unsafe); when given, the rule must offer a fix that produces it.
@@ -32,6 +53,8 @@ class Invalid:
     code: str
     line: int | None = None
     expected_fix: str | None = None
+    column: int | None = None
+    message: str | None = None
     language: str = "python"
     settings: dict = field(default_factory=dict)
     count: int | None = None  # expected number of findings, when it matters
@@ -48,8 +71,9 @@ class Rule:
     name: ClassVar[str]
     summary: ClassVar[str]
     languages: ClassVar[tuple[str, ...]]  # names from karpathy_lint.languages; each rule states its own
-    fix_applicability: ClassVar[str | None] = None  # "safe", "unsafe" or None
+    fix_applicability: ClassVar[Applicability | None] = None  # "safe", "unsafe" or None
     reads_broken_files: ClassVar[bool] = False  # runs on a file that does not parse (only KL001 does)
+    options: ClassVar[tuple[Option, ...]] = ()  # the settings this rule reads (karpathy_lint.rule.Option)
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
@@ -58,7 +82,7 @@ class Rule:
 
     @classmethod
     def fixable(cls) -> bool:
-        return any(case.expected_fix is not None for case in cls.INVALID)
+        return cls.fix_applicability is not None
 
     def finding(self, model: SourceModel, start: int, end: int, message: str, *,
                 fix: Fix | None = None, symbol: str = "") -> Finding:
@@ -77,5 +101,5 @@ class Rule:
         return self.finding(model, text_start, model.line_end(line), message, fix=fix, symbol=symbol)
 
     def make_fix(self, edits: list[Edit] | tuple[Edit, ...], message: str = "") -> Fix:
-        assert self.fix_applicability in ("safe", "unsafe"), f"{self.code} declares no fix applicability"
+        assert self.fix_applicability is not None, f"{self.code} declares no fix applicability"
         return Fix(applicability=self.fix_applicability, edits=tuple(edits), message=message)

@@ -11,6 +11,7 @@ from karpathy_lint.config import ConfigResolver
 from karpathy_lint.discovery import discover, is_excluded
 from karpathy_lint.engine import FileResult, lint_source
 from karpathy_lint.exit_codes import ExitCode
+from karpathy_lint.registry import all_options
 from karpathy_lint.report import FORMATS, Run, render
 
 
@@ -205,13 +206,15 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
     return lint_source(name, source, settings)
 
 
-def _show_settings(options: CheckOptions, resolver) -> int:
+def _show_settings(options: CheckOptions, resolver) -> ExitCode:
     target = options.paths[0]
     settings = resolver.for_path(target if not os.path.isdir(target) else os.path.join(target, "x.py"))
     print(f"# settings for {target}")
     print(f"# from {settings.source or '(defaults)'}")
     for f in dataclasses.fields(settings):
-        if f.name in ("source",):
+        if f.name in ("source", "options"):
             continue
         print(f"{f.name.replace('_', '-')} = {getattr(settings, f.name)!r}")
-    return 0
+    for key, (option, rule) in all_options().items():  # each rule's own options, as it declares them
+        print(f"{key} = {getattr(settings, option.field)!r}  # {rule.code} {rule.name}")
+    return ExitCode.CLEAN

@@ -33,8 +33,12 @@ class SyntaxError_(Rule):
 
     VALID = [Valid("def f(x):\n    return x\n"), Valid("int main() { return 0; }\n", language="cuda")]
     INVALID = [
-        Invalid("x = 1\ndef f(x:\n    return x\n", line=2),
-        Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2),
+        Invalid("x = 1\ndef f(x:\n    return x\n", line=2,
+                column=6,
+                message="syntax error: '(' was never closed"),
+        Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2,
+                column=10,
+                message="syntax error: cannot parse: unexpected '(1 +'"),
     ]
 
     reads_broken_files = True

@@ -45,9 +45,16 @@ class HeaderMissing(Rule):
         Valid('"""\nModule: only the title so far\n"""\n'),
     ]
     INVALID = [
-        Invalid("import torch\n\ndef f(x):\n    return x\n", line=1),
-        Invalid('"""Just a plain docstring."""\nx = 1\n', line=1),
-        Invalid("// a line comment is not a header\nint main() { return 0; }\n", line=1, language="cuda"),
+        Invalid("import torch\n\ndef f(x):\n    return x\n", line=1,
+                column=1,
+                message='no header block: add a module docstring with `<karpathys_code_comments>` (karpathy-scaffold writes one)'),
+        Invalid('"""Just a plain docstring."""\nx = 1\n', line=1,
+                column=1,
+                message='no header block: add a module docstring with `<karpathys_code_comments>` (karpathy-scaffold writes one)'),
+        Invalid("// a line comment is not a header\nint main() { return 0; }\n", line=1, language="cuda",
+                column=1,
+                message=('no header block: add a leading /* ... */ comment with `<karpathys_code_comments>` (karpathy-scaffold writes '
+                         'one)')),
     ]
 
     def check(self, model, settings):

@@ -38,9 +38,18 @@ class ModuleLineMissing(Rule):
         Valid('"""\nModule: Router\n\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'),
     ]
     INVALID = [
-        Invalid('"""\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2),
-        Invalid('"""\nModule:\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2),
-        Invalid('"""\n<karpathys_code_comments>\nModule: too late\n</karpathys_code_comments>\n"""\n', line=2),
+        Invalid('"""\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2,
+                column=1,
+                message='header has no `Module: <title>` line before the opening tag'),
+        Invalid('"""\nModule:\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2,
+                column=1,
+                message='`Module:` line has an empty title'),
+        Invalid('"""\n<karpathys_code_comments>\nModule: too late\n</karpathys_code_comments>\n"""\n', line=2,
+                column=1,
+                message='header has no `Module: <title>` line before the opening tag'),
+        Invalid("/*\n * <karpathys_code_comments>\n * </karpathys_code_comments>\n */\nint x;\n", language="cuda",
+                line=2, column=2,
+                message='header has no `Module: <title>` line before the opening tag'),
     ]
 
     def check(self, model, settings):

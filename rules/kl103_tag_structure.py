@@ -33,13 +33,23 @@ class TagStructure(Rule):
         Valid('"""\nModule: M\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'),
     ]
     INVALID = [
-        Invalid('"""\nModule: M\n<karpathys_code_comments>\n** Function List **\n"""\n', line=3),
-        Invalid('"""\nModule: M\n</karpathys_code_comments>\n<karpathys_code_comments>\n"""\n', line=3),
+        Invalid('"""\nModule: M\n<karpathys_code_comments>\n** Function List **\n"""\n', line=3,
+                column=1,
+                message='header has no closing `</karpathys_code_comments>`'),
+        Invalid('"""\nModule: M\n</karpathys_code_comments>\n<karpathys_code_comments>\n"""\n', line=3,
+                column=1,
+                message='`</karpathys_code_comments>` comes before `<karpathys_code_comments>`'),
         Invalid('"""\nModule: M\n<karpathys_code_comments>\n<karpathys_code_comments>\n'
-                '</karpathys_code_comments>\n"""\n', line=4),
+                '</karpathys_code_comments>\n"""\n', line=4,
+                column=1,
+                message='`<karpathys_code_comments>` appears more than once'),
         Invalid('"""\nModule: M\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'
-                'x = 1  # <karpathys_code_comments>\n', line=6),
-        Invalid("/*\n * Module: M\n * <karpathys_code_comments>\n */\nint x;\n", line=3, language="cuda"),
+                'x = 1  # <karpathys_code_comments>\n', line=6,
+                column=10,
+                message='`<karpathys_code_comments>` outside the header block'),
+        Invalid("/*\n * Module: M\n * <karpathys_code_comments>\n */\nint x;\n", line=3, language="cuda",
+                column=2,
+                message='header has no closing `</karpathys_code_comments>`'),
     ]
 
     def check(self, model, settings):

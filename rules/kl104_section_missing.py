@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 EXPECTED = (("role", "This File's Role in {project}"), ("function_list", "Function List"),
             ("deep_dive", "Technical Deep Dive"))
@@ -39,8 +40,15 @@ class SectionMissing(Rule):
     VALID = [Valid(header() + "def f(x):\n    return x\n")]
     INVALID = [
         Invalid('"""\nModule: M\n<karpathys_code_comments>\n** Function List **\nf(x) - y\n'
-                '</karpathys_code_comments>\n"""\n', line=3, count=2),
-        Invalid(header().replace("** Technical Deep Dive **", "** Deep Dive **"), line=4),
+                '</karpathys_code_comments>\n"""\n', line=3, count=2,
+                column=1,
+                message="header has no `** This File's Role in DeepSeek **` section"),
+        Invalid(header().replace("** Technical Deep Dive **", "** Deep Dive **"), line=4,
+                column=1,
+                message="header has no `** Technical Deep Dive **` section (found unknown section(s): 'Deep Dive')"),
+        Invalid(cuda_header().replace(" * ** Function List **\n * f(x) - Return x\n", "") + CU_F, language="cuda",
+                line=4, column=2,
+                message='header has no `** Function List **` section'),
     ]
 
     def check(self, model, settings):

@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, header
 
 ORDER = {"role": 0, "function_list": 1, "deep_dive": 2}
 
@@ -33,9 +34,18 @@ class SectionOrder(Rule):
     INVALID = [
         Invalid('"""\nModule: M\n<karpathys_code_comments>\n** Technical Deep Dive **\nlong text\n'
                 "** Function List **\nf(x) - y\n** This File's Role in DeepSeek **\nrole\n"
-                '</karpathys_code_comments>\n"""\n', line=6, count=2),
+                '</karpathys_code_comments>\n"""\n', line=6, count=2,
+                column=1,
+                message='section `** Function List **` is out of order: expected Role, Function List, Technical Deep Dive'),
         Invalid(header().replace("** Technical Deep Dive **", "** Function List **\ng(x) - y\n** Technical Deep Dive **"),
-                line=11),
+                line=11,
+                column=1,
+                message='section `** Function List **` appears twice (first on line 8)'),
+        Invalid("/*\n * Module: M\n * <karpathys_code_comments>\n * ** Technical Deep Dive **\n * long text\n"
+                " * ** This File's Role in DeepSeek **\n * role\n * ** Function List **\n * f(x) - y\n"
+                " * </karpathys_code_comments>\n */\n" + CU_F, language="cuda",
+                line=6, column=2,
+                message="section `** This File's Role in DeepSeek **` is out of order: expected Role, Function List, Technical Deep Dive"),
     ]
 
     def check(self, model, settings):

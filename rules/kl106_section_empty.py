@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class SectionEmpty(Rule):
@@ -26,7 +27,15 @@ class SectionEmpty(Rule):
     languages = ("python", "cuda")
 
     VALID = [Valid(header())]
-    INVALID = [Invalid(header(deep=""), line=11), Invalid(header(entries=""), line=8)]
+    INVALID = [Invalid(header(deep=""), line=11,
+                       column=1,
+                       message='section `** Technical Deep Dive **` is empty'), Invalid(header(entries=""), line=8,
+                                                          column=1,
+                                                          message='section `** Function List **` is empty'),
+        Invalid(cuda_header(deep="") + CU_F, language="cuda",
+                line=11, column=2,
+                message='section `** Technical Deep Dive **` is empty'),
+    ]
 
     def check(self, model, settings):
         h = model.header

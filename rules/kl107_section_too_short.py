@@ -1,5 +1,6 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
+
+from ._examples import CU_F, cuda_header, header
 
 
 class SectionTooShort(Rule):
@@ -26,9 +27,21 @@ class SectionTooShort(Rule):
     name = "section-too-short"
     summary = "Role or Deep Dive section below the word minimum"
     languages = ("python", "cuda")
+    options = (
+        Option("min-role-words", "count", 20, "fewest words the Role section may hold"),
+        Option("min-deep-dive-words", "count", 60, "fewest words the Technical Deep Dive may hold"),
+    )
 
     VALID = [Valid(header()), Valid(header(deep="Short but allowed here."), settings={"min_deep_dive_words": 4})]
-    INVALID = [Invalid(header(deep="It's a router."), line=11), Invalid(header(role="Routes tokens."), line=5)]
+    INVALID = [
+        Invalid(header(deep="It's a router."), line=11, column=1,
+                message="section `** Technical Deep Dive **` has 3 words; write at least 60"),
+        Invalid(header(role="Routes tokens."), line=5, column=1,
+                message="section `** This File's Role in DeepSeek **` has 2 words; write at least 20"),
+        Invalid(cuda_header(deep="It's a kernel.") + CU_F, language="cuda",
+                line=11, column=2,
+                message='section `** Technical Deep Dive **` has 3 words; write at least 60'),
+    ]
 
     def check(self, model, settings):
         h = model.header

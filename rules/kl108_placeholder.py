@@ -1,7 +1,8 @@
 import re
 
-from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
+
+from ._examples import CU_F, cuda_header, header
 
 
 class PlaceholderLeft(Rule):
@@ -29,10 +30,20 @@ class PlaceholderLeft(Rule):
     name = "placeholder-left"
     summary = "Header still holds a scaffold placeholder"
     languages = ("python", "cuda")
+    options = (Option("placeholders", "strings", ("TODO", "FIXME", "XXX", "<describe>"),
+                      "words that mark unfinished header text"),)
 
     VALID = [Valid(header()), Valid(header(entries="f(x) - Return x, the TODOs of life")),]
-    INVALID = [Invalid(header(entries="f(x) - TODO: describe"), line=9),
-               Invalid(header(deep="<describe> " * 70), line=12)]
+    INVALID = [Invalid(header(entries="f(x) - TODO: describe"), line=9,
+                       column=1,
+                       message='placeholder `TODO` left in the header'),
+               Invalid(header(deep="<describe> " * 70), line=12,
+                       column=1,
+                       message='placeholder `<describe>` left in the header'),
+        Invalid(cuda_header(entries="f(x) - TODO: describe") + CU_F, language="cuda",
+                line=9, column=2,
+                message='placeholder `TODO` left in the header'),
+    ]
 
     def check(self, model, settings):
         h = model.header

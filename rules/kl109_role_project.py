@@ -1,6 +1,7 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class RoleProject(Rule):
@@ -34,7 +35,13 @@ class RoleProject(Rule):
     fix_applicability = "safe"
 
     VALID = [Valid(header()), Valid(header(project="MyLab"), settings={"project": "MyLab"})]
-    INVALID = [Invalid(header(project="nanoGPT"), line=5, expected_fix=header())]
+    INVALID = [Invalid(header(project="nanoGPT"), line=5, expected_fix=header(),
+                       column=24,
+                       message='Role title names `nanoGPT`; this project is `DeepSeek` (setting `project`)'),
+        Invalid(cuda_header(project="nanoGPT") + CU_F, language="cuda",
+                line=5, column=27,
+                message='Role title names `nanoGPT`; this project is `DeepSeek` (setting `project`)'),
+    ]
 
     def check(self, model, settings):
         h = model.header

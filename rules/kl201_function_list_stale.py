@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import delete_range, parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class FunctionListStale(Rule):
@@ -44,7 +45,12 @@ class FunctionListStale(Rule):
     ]
     INVALID = [
         Invalid(header("f(x) - Return x\ngone(y) - Used to exist") + "def f(x):\n    return x\n", line=10,
-                expected_fix=header("f(x) - Return x") + "def f(x):\n    return x\n"),
+                expected_fix=header("f(x) - Return x") + "def f(x):\n    return x\n",
+                column=1,
+                message='`gone` is listed in the Function List but not defined in this file'),
+        Invalid(cuda_header("f(x) - Return x\ngone(y) - Used to exist") + CU_F, language="cuda",
+                line=10, column=4,
+                message='`gone` is listed in the Function List but not defined in this file'),
     ]
 
     def check(self, model, settings):

@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import entry_line_text, insertion_point, parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import header
 
 CU = ("/*\n * Module: K\n * <karpathys_code_comments>\n * ** Function List **\n{entries}"
       " * </karpathys_code_comments>\n */\n")
@@ -63,14 +64,20 @@ class FunctionListMissing(Rule):
         Invalid(header("f(x) - Return x") + "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n",
                 line=18,
                 expected_fix=header("f(x) - Return x\ng(y, k=2) - TODO: describe") +
-                "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n"),
+                "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n",
+                column=1,
+                message='function `g(y, k=2)` is missing from the Function List'),
         Invalid(header("C(a) - A class") + "class C:\n    def __init__(self, a):\n        self.a = a\n"
                 "    @property\n    def size(self):\n        return 1\n", line=19,
                 expected_fix=header("C(a) - A class\nC.size - TODO: describe") +
                 "class C:\n    def __init__(self, a):\n        self.a = a\n    @property\n    def size(self):\n"
-                "        return 1\n"),
+                "        return 1\n",
+                column=5,
+                message='property `C.size` is missing from the Function List'),
         Invalid(CU.format(entries=" * main() - Entry\n") + CU_CODE, language="cuda", line=8,
-                expected_fix=CU.format(entries=" * main() - Entry\n * scale(x, n) - TODO: describe\n") + CU_CODE),
+                expected_fix=CU.format(entries=" * main() - Entry\n * scale(x, n) - TODO: describe\n") + CU_CODE,
+                column=1,
+                message='kernel `scale(x, n)` is missing from the Function List'),
     ]
 
     def check(self, model, settings):

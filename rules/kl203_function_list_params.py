@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class FunctionListParams(Rule):
@@ -47,18 +48,27 @@ class FunctionListParams(Rule):
     ]
     INVALID = [
         Invalid(header("f(x, k) - Keep me") + "def f(x, k, bias=None):\n    return x\n", line=9,
-                expected_fix=header("f(x, k, bias=None) - Keep me") + "def f(x, k, bias=None):\n    return x\n"),
+                expected_fix=header("f(x, k, bias=None) - Keep me") + "def f(x, k, bias=None):\n    return x\n",
+                column=1,
+                message='params of `f` differ: listed (x, k), defined `f(x, k, bias=None)`'),
         Invalid(header("f(k, x) - Order matters") + "def f(x, k):\n    return x\n", line=9,
-                expected_fix=header("f(x, k) - Order matters") + "def f(x, k):\n    return x\n"),
+                expected_fix=header("f(x, k) - Order matters") + "def f(x, k):\n    return x\n",
+                column=1,
+                message='params of `f` differ: listed (k, x), defined `f(x, k)`'),
         Invalid(header("C.m(self, x) - self is not written") +
                 "class C:\n    def m(self, x):\n        return x\n", line=9,
-                expected_fix=header("C.m(x) - self is not written") + "class C:\n    def m(self, x):\n        return x\n"),
+                expected_fix=header("C.m(x) - self is not written") + "class C:\n    def m(self, x):\n        return x\n",
+                column=1,
+                message='params of `C.m` differ: listed (self, x), defined `C.m(x)`'),
+        Invalid(cuda_header("f(k) - Return x") + CU_F, language="cuda",
+                line=9, column=4,
+                message='params of `f` differ: listed (k), defined `f(x)`'),
     ]
 
     def check(self, model, settings):
         for entry, d in parity(model).params:
             params = d.display[len(d.qualname) + 1 : -1] if d.display.endswith(")") else ""
-            if entry.params_start is not None:
+            if entry.params_start is not None and entry.params_end is not None:
                 fix = self.make_fix([Edit(entry.params_start, entry.params_end, params)],
                                     f"Write the params as `{params}`")
             else:

@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import delete_range, parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class FunctionListDuplicate(Rule):
@@ -34,7 +35,12 @@ class FunctionListDuplicate(Rule):
     VALID = [Valid(header("f(x) - Return x") + "def f(x):\n    return x\n")]
     INVALID = [
         Invalid(header("f(x) - Return x\nf(x) - Again") + "def f(x):\n    return x\n", line=10,
-                expected_fix=header("f(x) - Return x") + "def f(x):\n    return x\n"),
+                expected_fix=header("f(x) - Return x") + "def f(x):\n    return x\n",
+                column=1,
+                message='`f` is listed twice (first on line 9)'),
+        Invalid(cuda_header("f(x) - Return x\nf(x) - Again") + CU_F, language="cuda",
+                line=10, column=4,
+                message='`f` is listed twice (first on line 9)'),
     ]
 
     def check(self, model, settings):

@@ -1,5 +1,6 @@
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import CU_F, cuda_header, header
 
 
 class FunctionListMalformed(Rule):
@@ -36,9 +37,21 @@ class FunctionListMalformed(Rule):
               "        return 1\n"),
     ]
     INVALID = [
-        Invalid(header("f(x) - Return x\nroute tokens to experts") + "def f(x):\n    return x\n", line=10),
-        Invalid(header("f(x): return x") + "def f(x):\n    return x\n", line=9),
-        Invalid(header("f(x -") + "def f(x):\n    return x\n", line=9),
+        Invalid(header("f(x) - Return x\nroute tokens to experts") + "def f(x):\n    return x\n", line=10,
+                column=1,
+                message=("cannot read Function List line 'route tokens to experts': unexpected text 'tokens to experts'; write "
+                         '`name(params) - description`')),
+        Invalid(header("f(x): return x") + "def f(x):\n    return x\n", line=9,
+                column=1,
+                message=("cannot read Function List line 'f(x): return x': unexpected text ': return x'; write `name(params) - "
+                         'description`')),
+        Invalid(header("f(x -") + "def f(x):\n    return x\n", line=9,
+                column=1,
+                message="cannot read Function List line 'f(x -': unclosed parenthesis; write `name(params) - description`"),
+        Invalid(cuda_header("f(x) - Return x\nroute tokens to experts") + CU_F, language="cuda",
+                line=10, column=4,
+                message=("cannot read Function List line '* route tokens to experts': unexpected text 'tokens to experts'; write "
+                         '`name(params) - description`')),
     ]
 
     def check(self, model, settings):

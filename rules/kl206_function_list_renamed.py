@@ -1,7 +1,8 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import parity
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.rules._examples import header
+
+from ._examples import cuda_header, header
 
 
 class FunctionListRenamed(Rule):
@@ -36,7 +37,13 @@ class FunctionListRenamed(Rule):
     VALID = [Valid(header("route_topk(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n")]
     INVALID = [
         Invalid(header("topk_route(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n", line=9,
-                expected_fix=header("route_topk(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n"),
+                expected_fix=header("route_topk(x, k) - Keep the best") + "def route_topk(x, k):\n    return x\n",
+                column=1,
+                message='`topk_route` is not defined; `route_topk(x, k)` (line 15) has the same params and looks like its new name'),
+        Invalid(cuda_header("topk_route(x, k) - Route") + "int route_topk(int x, int k) { return x; }\n",
+                language="cuda",
+                line=9, column=4,
+                message='`topk_route` is not defined; `route_topk(x, k)` (line 15) has the same params and looks like its new name'),
     ]
 
     def check(self, model, settings):

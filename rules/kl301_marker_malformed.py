@@ -39,12 +39,24 @@ class MarkerMalformed(Rule):
         Valid("int x = 1;  // Karpathy: one\n", language="cuda"),
     ]
     INVALID = [
-        Invalid("x = 1\n#Karpathy: tight\n", line=2, expected_fix="x = 1\n# Karpathy: tight\n"),
-        Invalid("x = 1  # karpathy: lower\n", line=1, expected_fix="x = 1  # Karpathy: lower\n"),
-        Invalid("# KARPATHY: loud\nx = 1\n", line=1, expected_fix="# Karpathy: loud\nx = 1\n"),
-        Invalid("# Karpathy - dash\nx = 1\n", line=1, expected_fix="# Karpathy: dash\nx = 1\n"),
-        Invalid("#  Karpathy :spaced\nx = 1\n", line=1, expected_fix="# Karpathy: spaced\nx = 1\n"),
-        Invalid("int x;  //karpathy: c\n", line=1, language="cuda", expected_fix="int x;  // Karpathy: c\n"),
+        Invalid("x = 1\n#Karpathy: tight\n", line=2, expected_fix="x = 1\n# Karpathy: tight\n",
+                column=1,
+                message='malformed marker `#Karpathy: tight`: write `# Karpathy: tight`'),
+        Invalid("x = 1  # karpathy: lower\n", line=1, expected_fix="x = 1  # Karpathy: lower\n",
+                column=8,
+                message='malformed marker `# karpathy: lower`: write `# Karpathy: lower`'),
+        Invalid("# KARPATHY: loud\nx = 1\n", line=1, expected_fix="# Karpathy: loud\nx = 1\n",
+                column=1,
+                message='malformed marker `# KARPATHY: loud`: write `# Karpathy: loud`'),
+        Invalid("# Karpathy - dash\nx = 1\n", line=1, expected_fix="# Karpathy: dash\nx = 1\n",
+                column=1,
+                message='malformed marker `# Karpathy - dash`: write `# Karpathy: dash`'),
+        Invalid("#  Karpathy :spaced\nx = 1\n", line=1, expected_fix="# Karpathy: spaced\nx = 1\n",
+                column=1,
+                message='malformed marker `#  Karpathy :spaced`: write `# Karpathy: spaced`'),
+        Invalid("int x;  //karpathy: c\n", line=1, language="cuda", expected_fix="int x;  // Karpathy: c\n",
+                column=9,
+                message='malformed marker `//karpathy: c`: write `// Karpathy: c`'),
     ]
 
     def check(self, model, settings):

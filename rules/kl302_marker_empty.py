@@ -1,5 +1,5 @@
-from karpathy_lint.model import Edit
 from karpathy_lint.languages import LANGUAGES
+from karpathy_lint.model import Edit
 from karpathy_lint.rule import Invalid, Rule, Valid
 
 
@@ -35,9 +35,15 @@ class MarkerEmpty(Rule):
 
     VALID = [Valid("# Karpathy: text\nx = 1\n")]
     INVALID = [
-        Invalid("# Karpathy:\n# the text\nx = 1\n", line=1, expected_fix="# Karpathy: the text\nx = 1\n"),
-        Invalid("x = 1  # Karpathy:\n", line=1),
-        Invalid("// Karpathy\n// more\nint x;\n", line=1, language="cuda", expected_fix="// Karpathy: more\nint x;\n"),
+        Invalid("# Karpathy:\n# the text\nx = 1\n", line=1, expected_fix="# Karpathy: the text\nx = 1\n",
+                column=1,
+                message='marker has no text on its line'),
+        Invalid("x = 1  # Karpathy:\n", line=1,
+                column=8,
+                message='marker has no text on its line'),
+        Invalid("// Karpathy\n// more\nint x;\n", line=1, language="cuda", expected_fix="// Karpathy: more\nint x;\n",
+                column=1,
+                message='marker has no text on its line'),
     ]
 
     def check(self, model, settings):

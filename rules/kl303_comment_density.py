@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 
 class CommentDensity(Rule):
@@ -23,13 +23,20 @@ class CommentDensity(Rule):
     name = "comment-density"
     summary = "Too few inline comments for the lines of code"
     languages = ("python", "cuda")
+    options = (Option("lines-per-comment", "positive", 10, "lines of code per marker comment, at most"),)
 
     VALID = [
         Valid("x = 1\ny = 2\n# Karpathy: z is the sum\nz = x + y\n", settings={"lines_per_comment": 3}),
     ]
     INVALID = [
         Invalid("# Karpathy: start\na = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\n", settings={"lines_per_comment": 3},
-                line=2),
+                line=2,
+                column=1,
+                message='1 inline comments for 6 lines of code: write at least 2 (one per 3); lines 2-7 have none'),
+        Invalid("// Karpathy: start\nint a = 1;\nint b = 2;\nint c = 3;\nint d = 4;\nint e = 5;\nint f = 6;\n",
+                settings={"lines_per_comment": 3}, language="cuda",
+                line=2, column=1,
+                message='1 inline comments for 6 lines of code: write at least 2 (one per 3); lines 2-7 have none'),
     ]
 
     def check(self, model, settings):

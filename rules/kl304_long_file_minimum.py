@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 
 class LongFileMinimum(Rule):
@@ -21,10 +21,21 @@ class LongFileMinimum(Rule):
     name = "long-file-minimum"
     summary = "Long file with too few inline comments"
     languages = ("python", "cuda")
+    options = (
+        Option("long-file-lines", "count", 150, "lines of code from which a file counts as long"),
+        Option("long-file-min-comments", "count", 15, "fewest marker comments a long file may hold"),
+    )
 
     VALID = [Valid("# Karpathy: a\nx = 1\ny = 2\n", settings={"long_file_lines": 2, "long_file_min_comments": 1})]
     INVALID = [Invalid("# Karpathy: a\nx = 1\ny = 2\n", line=2,
-                       settings={"long_file_lines": 2, "long_file_min_comments": 2})]
+                       settings={"long_file_lines": 2, "long_file_min_comments": 2},
+                       column=1,
+                       message='2 lines of code hold 1 inline comments: a file of 2+ lines needs at least 2'),
+        Invalid("// Karpathy: a\nint x = 1;\nint y = 2;\n", settings={"long_file_lines": 2, "long_file_min_comments": 2},
+                language="cuda",
+                line=2, column=1,
+                message='2 lines of code hold 1 inline comments: a file of 2+ lines needs at least 2'),
+    ]
 
     def check(self, model, settings):
         if model.code_lines >= settings.long_file_lines and len(model.notes) < settings.long_file_min_comments:

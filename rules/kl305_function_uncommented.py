@@ -1,6 +1,6 @@
 import bisect
 
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 FUNCTION_KINDS = ("function", "method", "property", "kernel", "device", "host", "nested")
 
@@ -37,6 +37,8 @@ class FunctionUncommented(Rule):
     name = "function-uncommented"
     summary = "Function with several statements has no inline comment"
     languages = ("python", "cuda")
+    options = (Option("function-min-statements", "positive", 3,
+                      "statements from which a function needs an inline comment"),)
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: double then shift\n    y = x * 2\n    z = y + 1\n    return z\n"),
@@ -45,10 +47,16 @@ class FunctionUncommented(Rule):
               "  x[i] = 0;\n  x[i] += 1;\n}\n", language="cuda"),
     ]
     INVALID = [
-        Invalid("def f(x):\n    y = x * 2\n    z = y + 1\n    return z\n", line=1),
-        Invalid("class C:\n    def m(self, x):\n        y = x\n        z = y\n        return z\n", line=2),
+        Invalid("def f(x):\n    y = x * 2\n    z = y + 1\n    return z\n", line=1,
+                column=1,
+                message='`f` has 3 statements and no inline comment'),
+        Invalid("class C:\n    def m(self, x):\n        y = x\n        z = y\n        return z\n", line=2,
+                column=5,
+                message='`C.m` has 3 statements and no inline comment'),
         Invalid("__global__ void k(float* x) {\n  int i = threadIdx.x;\n  x[i] = 0;\n  x[i] += 1;\n}\n",
-                language="cuda", line=1),
+                language="cuda", line=1,
+                column=1,
+                message='`k` has 3 statements and no inline comment'),
     ]
 
     def check(self, model, settings):

@@ -1,4 +1,4 @@
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 from karpathy_lint.shapes.format import shapes
 
 
@@ -33,6 +33,7 @@ class ShapeMissing(Rule):
     name = "shape-missing"
     summary = "Tensor function states no shape"
     languages = ("python",)
+    options = (Option("require-shape-comments", "bool", True, "false turns this rule off"),)
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),
@@ -40,8 +41,12 @@ class ShapeMissing(Rule):
         Valid("def f(x):\n    return x.view(-1)\n", settings={"require_shape_comments": False}),
     ]
     INVALID = [
-        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1),
-        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1),
+        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1,
+                column=1,
+                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
+        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1,
+                column=1,
+                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
     ]
 
     def check(self, model, settings):

@@ -35,9 +35,18 @@ class ShapeMalformed(Rule):
         Valid("# Karpathy: s shape [K/128, seq_len + 1, 2*d]\ns = 1\n"),
     ]
     INVALID = [
-        Invalid("# Karpathy: x shape (batch, seq)\nx = 1\n", line=1),
-        Invalid("# Karpathy: x shape [batch, seq**2 % 3]\nx = 1\n", line=1),
-        Invalid("# Karpathy: shape: [batch, seq]\nx = 1\n", line=1),
+        Invalid("# Karpathy: x shape (batch, seq)\nx = 1\n", line=1,
+                column=1,
+                message="shape written as 'x shape (batch, seq)': write `name shape [dim, dim]`"),
+        Invalid("# Karpathy: x shape [batch, seq**2 % 3]\nx = 1\n", line=1,
+                column=1,
+                message="shape of `x` has dims 'seq**2 % 3': write integers, identifiers, arithmetic on them, or `...`"),
+        Invalid("# Karpathy: shape: [batch, seq]\nx = 1\n", line=1,
+                column=1,
+                message="shape written as 'shape: [batch, seq]': write `name shape [dim, dim]`"),
+        Invalid("// Karpathy: x shape (batch, dim)\nint x;\n", language="cuda",
+                line=1, column=1,
+                message="shape written as 'x shape (batch, dim)': write `name shape [dim, dim]`"),
     ]
 
     def check(self, model, settings):

@@ -35,8 +35,15 @@ class SignatureMissing(Rule):
         Valid("int main() { return 0; }\n// Karpathy: fin.\n", language="cuda"),
     ]
     INVALID = [
-        Invalid("# Karpathy: start\nx = 1\n", line=2),
-        Invalid("x = 1\n# Karpathy: not last\ny = 2\n", line=3),
+        Invalid("# Karpathy: start\nx = 1\n", line=2,
+                column=1,
+                message='file does not end with a closing `Karpathy:` comment after its last line of code'),
+        Invalid("x = 1\n# Karpathy: not last\ny = 2\n", line=3,
+                column=1,
+                message='file does not end with a closing `Karpathy:` comment after its last line of code'),
+        Invalid("// Karpathy: start\nint x = 1;\n", language="cuda",
+                line=2, column=1,
+                message='file does not end with a closing `Karpathy:` comment after its last line of code'),
     ]
 
     def check(self, model, settings):

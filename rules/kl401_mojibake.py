@@ -51,9 +51,16 @@ class Mojibake(Rule):
         Valid("// Karpathy: café au lait\nint x;\n", language="cuda"),
     ]
     INVALID = [
-        Invalid("# Karpathy: itâ€™s broken\nx = 1\n", line=1, expected_fix="# Karpathy: it’s broken\nx = 1\n"),
+        Invalid("# Karpathy: itâ€™s broken\nx = 1\n", line=1, expected_fix="# Karpathy: it’s broken\nx = 1\n",
+                column=1,
+                message="mojibake in comment: '# Karpathy: itâ€™s broken' should read '# Karpathy: it’s broken'"),
         Invalid('"""\nModule: Caf\u00c3\u00a9 router\n"""\nx = 1\n', line=2,
-                expected_fix='"""\nModule: Café router\n"""\nx = 1\n'),
+                expected_fix='"""\nModule: Café router\n"""\nx = 1\n',
+                column=1,
+                message="mojibake in header: 'Module: CafÃ© router' should read 'Module: Café router'"),
+        Invalid("// Karpathy: it\u00e2\u20ac\u2122s broken\nint x = 1;\n", language="cuda",
+                line=1, column=1,
+                message="mojibake in comment: '// Karpathy: itâ€™s broken' should read '// Karpathy: it’s broken'"),
     ]
 
     def check(self, model, settings):

@@ -5,7 +5,7 @@ import re
 
 from karpathy_lint.model import Edit
 from karpathy_lint.parse.names import NameIndex, python_names
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 BACKTICK = re.compile(r"`([^`\n]+)`")
 # an identifier, a dotted (or C++ `::`) chain of them, optionally called: `route`, `MoERouter.forward`,
@@ -125,6 +125,7 @@ class NameUnresolved(Rule):
     name = "name-unresolved"
     summary = "Backticked name in prose does not exist in the file"
     languages = ("python", "cuda")
+    options = (Option("allowed-names", "strings", (), "backticked names that need not exist in the file"),)
     fix_applicability = "unsafe"
 
     VALID = [
@@ -141,9 +142,16 @@ class NameUnresolved(Rule):
     INVALID = [
         Invalid("def route_topk(x, k):\n    # Karpathy: `topk_route` keeps the best k\n    return x.topk(k)\n",
                 line=2, expected_fix="def route_topk(x, k):\n    # Karpathy: `route_topk` keeps the best k\n"
-                "    return x.topk(k)\n"),
+                "    return x.topk(k)\n",
+                column=18,
+                message='names `topk_route`, which does not exist in this file (closest: `route_topk`)'),
         Invalid("class Router:\n    def forward(self, x):\n        return x\n\n"
-                "# Karpathy: `Router.fwd` is gone and so is `dispatch`\n", line=5, count=2),
+                "# Karpathy: `Router.fwd` is gone and so is `dispatch`\n", line=5, count=2,
+                column=21,
+                message='`Router.fwd` names `fwd`, which does not exist in this file (closest: `forward`)'),
+        Invalid("// Karpathy: `scale` doubles `x`\nint scael(int x) { return 2 * x; }\n", language="cuda",
+                line=1, column=15,
+                message='names `scale`, which does not exist in this file (closest: `scael`)'),
     ]
 
     def check(self, model, settings):

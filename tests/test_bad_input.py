@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+import karpathy_lint.files
 from clihelp import run_cli
 
 CLEAN = (Path(__file__).parent / "data" / "clean_router.py").read_bytes()
@@ -71,14 +73,22 @@ def test_missing_path(tmp_path):
     assert_one_line_error(proc, "nope.py", "no such file")
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
-def test_unreadable_file(tmp_path):
+def test_unreadable_file(tmp_path, monkeypatch, cli):
+    # root reads any file whatever its mode: deny the read itself, so the test runs as every user
     f = tmp_path / "secret.py"
     f.write_bytes(CLEAN)
-    f.chmod(0)
-    proc = run_cli("--no-cache", f)
-    assert proc.returncode == 2
-    assert_one_line_error(proc, "permission denied")
+    real_open = open
+
+    def denying_open(path, *args, **kwargs):
+        if os.fspath(path) == str(f):
+            raise PermissionError(13, "Permission denied", str(f))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(karpathy_lint.files, "open", denying_open, raising=False)
+    result = cli("--no-cache", f)
+    assert result.returncode == 2
+    assert result.stderr == f"karpathy-lint: error: {f}: permission denied\n"
+    assert "Traceback" not in result.stderr and f.read_bytes() == CLEAN
 
 
 def test_unreadable_file_as_root_via_directory(tmp_path):

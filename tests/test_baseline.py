@@ -4,11 +4,10 @@ partial file list keeps the other files' entries."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clihelp import CliResult, lint
 
 OLD = '''def f(x):
     a = x + 1
@@ -24,9 +23,8 @@ def g(x):
 '''
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "karpathy_lint", "--no-cache", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str, cwd: Path) -> CliResult:
+    return lint("--no-cache", *args, cwd=cwd)
 
 
 def findings(proc) -> list[dict]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clihelp import CliResult, lint
 
 DATA = Path(__file__).resolve().parent / "data" / "clean"
 GOOD_PY = (DATA / "good.py").read_text(encoding="utf-8")
@@ -17,9 +17,8 @@ NO_SIGNATURE_PY = GOOD_PY.replace("\n# Karpathy: Simple idea, huge impact. Prett
 NO_SIGNATURE_CU = GOOD_CU.replace("\n// Karpathy: Simple idea, huge impact. Pretty cool engineering tbh.\n", "")
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "karpathy_lint", "--no-cache", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str, cwd: Path) -> CliResult:
+    return lint("--no-cache", *args, cwd=cwd)
 
 
 def codes_by_file(proc: subprocess.CompletedProcess) -> dict[str, set[str]]:
@@ -150,3 +149,23 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path: Path, files: dict, message:
     assert message in proc.stderr
     assert proc.stderr.startswith("karpathy-lint: error: ") and proc.stderr.count("\n") == 1, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_rule_options_come_from_the_rules_declarations(tmp_path: Path):
+    from karpathy_lint.docs import rule_doc
+    from karpathy_lint.registry import all_options
+
+    options = all_options()
+    assert options["lines-per-comment"][1].code == "KL303"
+    (tmp_path / "karpathy-lint.toml").write_text("lines-per-comment = 4\n")
+    (tmp_path / "x.py").write_text("x = 1\n")
+    shown = cli("--show-settings", "x.py", cwd=tmp_path).stdout.splitlines()
+    # every declared option is shown, with the rule that reads it; the configured value wins over the default
+    for key, (option, rule) in options.items():
+        value = 4 if key == "lines-per-comment" else option.default
+        assert f"{key} = {value!r}  # {rule.code} {rule.name}" in shown
+        assert f"`{key}`" in rule_doc(rule).split("## Options", 1)[1]
+    # validation follows the declared kind
+    (tmp_path / "karpathy-lint.toml").write_text("lines-per-comment = 0\n")
+    bad = cli("x.py", cwd=tmp_path)
+    assert bad.returncode == 2 and "`lines-per-comment` must be a whole number of at least 1" in bad.stderr

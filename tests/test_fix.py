@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from clihelp import lint
 
-from karpathy_lint.cli import main as lint_main
 from karpathy_lint.codemods.scaffold import scaffold_source
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
@@ -51,7 +50,7 @@ CU_AFTER_UNSAFE = cu_header("scale(x, n) - Scale x\nmain() - Entry\ntwice(v) - T
 
 
 def lint_cli(*args):
-    return CliRunner().invoke(lint_main, ["--no-cache", *args], catch_exceptions=False)
+    return lint("--no-cache", *args)
 
 
 def parity_codes(text: str | bytes, name: str) -> set[str]:

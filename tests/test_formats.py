@@ -3,11 +3,10 @@ command, through the real CLI in a subprocess."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clihelp import CliResult, lint
 
 from karpathy_lint.docs import rule_doc
 from karpathy_lint.registry import all_rules
@@ -19,15 +18,10 @@ BAD_CU = "__global__ void k(float* x) { x[0] = 1; }\n"
 CONTRACT_KEYS = {"path", "line", "column", "end_line", "end_column", "code", "name", "message", "severity", "fix"}
 
 
-def cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    import os
-
-    full_env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    full_env.update(env or {})
+def cli(*args: str, cwd: Path, env: dict | None = None) -> CliResult:
     if args[0] != "rule":
         args = ("--no-cache", *args)
-    return subprocess.run([sys.executable, "-m", "karpathy_lint", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    return lint(*args, cwd=cwd, env={"NO_COLOR": None, "FORCE_COLOR": None, **(env or {})})
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ DATA = Path(__file__).parent / "data"
 NOT_NEEDED = {
     "karpathy_lint.cache", "json", "hashlib",  # the cache is off
     "karpathy_lint.fixer", "karpathy_lint.diff",  # no --fix / --diff
-    "karpathy_lint.baseline", "karpathy_lint.codemods", "karpathy_lint.shapes",
+    "karpathy_lint.baseline", "karpathy_lint.codemods.scaffold", "karpathy_lint.shapes.tracer",
+    "karpathy_lint.shapes.cli",
     "karpathy_lint.report.json", "karpathy_lint.report.sarif", "karpathy_lint.report.github",
     "multiprocessing", "concurrent.futures",  # one file: no workers
     "rich",  # not a terminal: no colour, no progress bar

@@ -1,15 +1,13 @@
 """KL501 name-unresolved: backticked names in prose must exist in the file."""
 from __future__ import annotations
 
-import dataclasses
-
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 from karpathy_lint.fixer import fix_source
 
 
 def findings(code: str, name: str = "example.py", **settings):
-    result = lint_source(name, code.encode(), dataclasses.replace(Settings(), **settings))
+    result = lint_source(name, code.encode(), Settings().updated(**settings))
     assert result.error is None and not result.syntax_error
     return [f for f in result.findings if f.code == "KL501"]
 

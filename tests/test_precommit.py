@@ -194,8 +194,6 @@ def test_real_commit_through_installed_hook(hook_repo, tmp_path):
 
 def test_scaffold_hook_runs_only_in_the_manual_stage(hook_repo, tmp_path):
     snap, sha = hook_repo
-    if not (snap / "codemods" / "scaffold_cli.py").is_file():
-        pytest.skip("karpathy-scaffold is not in this tree yet")
     proj = tmp_path / "proj"
     _project(proj)
     env = _env(tmp_path / "pc-home")

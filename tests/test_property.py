@@ -5,11 +5,15 @@ from __future__ import annotations
 import ast
 
 import hypothesmith
-from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 from karpathy_lint.fixer import fix_source
+
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of generated programs
 
 SETTINGS = Settings()
 
@@ -41,5 +45,18 @@ def test_fixes_keep_valid_python_valid(source):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=400), st.sampled_from(["x.py", "x.cu"]))
 def test_arbitrary_bytes_never_crash(data, name):
+    # no exception, and the result is one of: an input error (no findings), a syntax error (KL001 only),
+    # or findings sorted and placed inside the file
     result = lint_source(name, data, SETTINGS)
-    assert result.error is not None or isinstance(result.findings, list)
+    assert result.path == name
+    if result.error is not None:
+        assert result.findings == [] and "\n" not in result.error
+        return
+    codes = [f.code for f in result.findings]
+    if result.syntax_error:
+        assert codes == ["KL001"]
+    else:
+        assert "KL001" not in codes
+    lines = data.count(b"\n") + 1
+    assert all(1 <= f.line <= f.end_line <= lines and f.column >= 1 for f in result.findings)
+    assert result.findings == sorted(result.findings, key=lambda f: f.sort_key())

@@ -1,20 +1,19 @@
 """Every rule's own VALID and INVALID examples, run through the real engine."""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 from karpathy_lint.fixes import apply_edits, select_fixes
+from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.registry import all_rules
 
 RULES = all_rules()
 
 
 def _settings(case) -> Settings:
-    return dataclasses.replace(Settings(), **case.settings)
+    return Settings().updated(**case.settings)
 
 
 def _name(case) -> str:
@@ -45,8 +44,10 @@ def test_valid_examples(rule, case):
 def test_invalid_examples(rule, case):
     found = _findings(rule, case, case.code.encode())
     assert found, f"{rule.code} reported nothing on:\n{case.code}"
-    if case.line is not None:
-        assert case.line in [f.line for f in found], [(f.line, f.message) for f in found]
+    # every INVALID example says where and what: line, column and the whole message
+    assert None not in (case.line, case.column, case.message), "INVALID examples give line, column and message"
+    assert (case.line, case.column, case.message) in [(f.line, f.column, f.message) for f in found], \
+        [(f.line, f.column, f.message) for f in found]
     if case.count is not None:
         assert len(found) == case.count, [f.message for f in found]
     if case.expected_fix is not None:
@@ -61,14 +62,25 @@ def test_invalid_examples(rule, case):
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
+def test_every_language_a_rule_claims_has_an_invalid_example(rule):
+    assert rule.languages, f"{rule.code} states no languages"
+    assert set(rule.languages) <= set(LANGUAGES), rule.languages
+    shown = {case.language for case in rule.INVALID}
+    assert set(rule.languages) <= shown, f"{rule.code} claims {sorted(set(rule.languages) - shown)} without an example"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.code for r in RULES])
 def test_rule_is_documented(rule):
     doc = rule.__doc__ or ""
     for heading in ("What it does", "Why is this bad?", "Example", "Use instead"):
         assert heading in doc, f"{rule.code} docstring lacks {heading!r}"
     assert rule.VALID and rule.INVALID, f"{rule.code} needs VALID and INVALID examples"
-    if rule.fixable():
+    if rule.fixable():  # fixable means: declares a fix applicability, and an example shows the fix
         assert "Fix safety" in doc
         assert rule.fix_applicability in ("safe", "unsafe")
+        assert any(case.expected_fix is not None for case in rule.INVALID), f"{rule.code}: no example of its fix"
+    else:
+        assert all(case.expected_fix is None for case in rule.INVALID), f"{rule.code} fixes without applicability"
     assert rule.code.startswith("KL") and len(rule.code) == 5
     assert rule.name == rule.name.lower() and " " not in rule.name
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
+from clihelp import CliResult, lint
 
 import karpathy_lint
 from karpathy_lint.docs import rule_doc
@@ -27,9 +26,8 @@ GOOD_PY = (DATA / "clean" / "good.py").read_text(encoding="utf-8")
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 
-def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "karpathy_lint", *args], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str, cwd: Path, stdin: str | None = None) -> CliResult:
+    return lint(*args, cwd=cwd, input=stdin)
 
 
 def validate(log: dict) -> None:

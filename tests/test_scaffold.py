@@ -9,10 +9,9 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
+from clihelp import scaffold as scaffold_in_process
 
 from karpathy_lint.codemods.scaffold import ScaffoldError, create_new, scaffold_source
-from karpathy_lint.codemods.scaffold_cli import main as scaffold_main
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import build_model, lint_source
 
@@ -56,8 +55,7 @@ def strip_doc(text: str) -> str:
 
 
 def run_cli(args, input=None):
-    result = CliRunner().invoke(scaffold_main, args, input=input, catch_exceptions=False)
-    return result
+    return scaffold_in_process(*args, input=input)
 
 
 PY_CODE = (
@@ -405,13 +403,13 @@ def test_cli_check_and_diff(tmp_path):
 
 
 def test_cli_stdin_to_stdout():
-    r = CliRunner().invoke(scaffold_main, ["-"], input=PY_CODE.encode())
+    r = run_cli(["-"], input=PY_CODE.encode())
     assert r.exit_code == 0 and r.stdout.startswith('"""\nModule: Untitled\n') and r.stdout.endswith(PY_CODE)
-    r = CliRunner().invoke(scaffold_main, ["-", "--stdin-filename", "k.cu"], input=CU_CODE.encode())
+    r = run_cli(["-", "--stdin-filename", "k.cu"], input=CU_CODE.encode())
     assert r.exit_code == 0 and r.stdout.startswith("/*\n * Module: k\n")
-    r = CliRunner().invoke(scaffold_main, ["-", "--check"], input=PY_CODE.encode())
+    r = run_cli(["-", "--check"], input=PY_CODE.encode())
     assert r.exit_code == 1 and r.stdout == ""
-    r = CliRunner().invoke(scaffold_main, ["-"], input=b"def f(:\n")
+    r = run_cli(["-"], input=b"def f(:\n")
     assert r.exit_code == 2 and r.stdout == "" and "syntax error" in r.stderr
 
 

@@ -14,6 +14,7 @@ import termios
 from pathlib import Path
 
 import pytest
+from clihelp import CliResult, lint
 
 DATA = Path(__file__).resolve().parent / "data" / "clean"
 GOOD_PY = (DATA / "good.py").read_text(encoding="utf-8")
@@ -21,9 +22,8 @@ GOOD_CU = (DATA / "good.cu").read_text(encoding="utf-8")
 BAD_CU = "__global__ void k(float* x) { x[0] = 1; }\n"
 
 
-def cli(*args: str, cwd: Path, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "karpathy_lint", *args], cwd=cwd, input=stdin, env=env,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str, cwd: Path, stdin: str | None = None, env: dict | None = None) -> CliResult:
+    return lint(*args, cwd=cwd, input=stdin, env=env)
 
 
 # -- stdin -----------------------------------------------------------------------------------

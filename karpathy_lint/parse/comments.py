@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from karpathy_lint.model import Comment, Note
+from karpathy_lint.model import Comment, Note, NoteStatus
 
 
 @lru_cache(maxsize=16)
@@ -21,7 +21,7 @@ def marker_pattern(marker: str, prefix: str) -> re.Pattern[str]:
     )
 
 
-def classify(text: str, marker: str, prefix: str) -> tuple[str, str, str] | None:
+def classify(text: str, marker: str, prefix: str) -> tuple[NoteStatus, str, str] | None:
     """Return (status, body, fixed_line) for a marker comment, or None.
 
     `text` is the comment as written, e.g. "# Karpathy: x shape [b, t]".
@@ -49,7 +49,7 @@ def build_notes(comments: list[Comment], marker: str, prefix: str, code_lines: s
     """Group marker comments with the plain comment lines that continue them."""
     notes: list[Note] = []
     current: list[Comment] = []
-    head: tuple[str, str, str] | None = None
+    head: tuple[NoteStatus, str, str] | None = None
     line_comments = [c for c in comments if c.text.startswith(prefix)]
 
     def flush() -> None:

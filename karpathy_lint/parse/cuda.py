@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from karpathy_lint.files import detect_newline
 from karpathy_lint.languages import LANGUAGES
-from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
+from karpathy_lint.model import Comment, Definition, DefinitionKind, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
 from karpathy_lint.parse.treesitter import collect_comments, first_error, node_text, split_lines
@@ -143,7 +143,7 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
     params_node = func.child_by_field_name("parameters")
     names, _ = _param_names(params_node, source) if params_node is not None else ([], [])
     prefix = source[node.start_byte : decl.start_byte]
-    kind = "kernel" if b"__global__" in prefix else "device" if b"__device__" in prefix else "host"
+    kind: DefinitionKind = "kernel" if b"__global__" in prefix else "device" if b"__device__" in prefix else "host"
     nested = False
     p = node.parent
     while p is not None:

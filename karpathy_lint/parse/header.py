@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from karpathy_lint.model import Header, HeaderLine, ListEntry, Section
+from karpathy_lint.model import Header, HeaderForm, HeaderLine, ListEntry, Section, SectionKind
 
 MODULE_RE = re.compile(r"^\s*Module:(.*)$")
 SECTION_RE = re.compile(r"^\s*\*\*\s*(.+?)\s*\*\*\s*$")
@@ -16,7 +16,7 @@ ROLE_RE = re.compile(r"^This File's Role in\s+(.+)$", re.IGNORECASE)
 NAME_RE = re.compile(r"[A-Za-z_~][\w~]*(?:(?:\.|::)[A-Za-z_~][\w~]*)*")
 
 
-def section_kind(title: str) -> tuple[str, str | None]:
+def section_kind(title: str) -> tuple[SectionKind, str | None]:
     m = ROLE_RE.match(title)
     if m:
         return "role", m.group(1).strip()
@@ -169,7 +169,7 @@ def parse_entries(body: tuple[HeaderLine, ...]) -> list[ListEntry]:
     return entries
 
 
-def build_header(kind: str, start: int, end: int, lines: list[HeaderLine], tag: str, newline: str) -> Header:
+def build_header(kind: HeaderForm, start: int, end: int, lines: list[HeaderLine], tag: str, newline: str) -> Header:
     header = Header(
         kind=kind,
         start=start,
@@ -204,7 +204,9 @@ def build_header(kind: str, start: int, end: int, lines: list[HeaderLine], tag: 
     def close_section() -> None:
         if title is None:
             return
-        name = SECTION_RE.match(title.text).group(1)
+        m = SECTION_RE.match(title.text)
+        assert m is not None  # a title is a line SECTION_RE matched
+        name = m.group(1)
         kind_, project = section_kind(name)
         header.sections.append(
             Section(title=name, kind=kind_, line=title.line, body=tuple(body), project=project, title_line=title)

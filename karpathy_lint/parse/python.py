@@ -7,7 +7,7 @@ from itertools import compress, count
 
 from karpathy_lint.files import detect_newline
 from karpathy_lint.languages import LANGUAGES
-from karpathy_lint.model import Comment, Definition, HeaderLine, SourceModel, SyntaxProblem
+from karpathy_lint.model import Comment, Definition, DefinitionKind, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
 from karpathy_lint.parse.treesitter import collect_comments, first_error, node_text, split_lines
@@ -268,7 +268,7 @@ def _definitions(model, scopes, stmt_starts, tensor_sites, doc_ranges, settings)
         is_class = node.type == "class_definition"
         private = name.startswith("_") and name != "__init__"
         if not chain:
-            kind = "class" if is_class else "function"
+            kind: DefinitionKind = "class" if is_class else "function"
             qualname = name
             listable = True
             if is_class:

@@ -127,22 +127,25 @@ def sarif_log(run: Run) -> dict:
             rules.append({"id": f.code, "name": f.name, "shortDescription": {"text": f.name},
                           "defaultConfiguration": {"level": _level(f.severity)}})
         physical: dict = {"artifactLocation": location}
+        where: dict = {"physicalLocation": physical}
         if f.cell is None:
             physical["region"] = _region(f.line, f.column, f.end_line, f.end_column)
-        result = {
+        else:
+            where["logicalLocations"] = [{"name": f"cell {f.cell}", "kind": "module"}]
+        result: dict = {
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": _level(f.severity),
             "message": {"text": cell_prefix(f) + f.message},
-            "locations": [{"physicalLocation": physical}],
+            "locations": [where],
             "partialFingerprints": {"karpathyLint/v1": _fingerprint(f, rel_path, seen)},
         }
         if f.cell is not None:
-            result["locations"][0]["logicalLocations"] = [{"name": f"cell {f.cell}", "kind": "module"}]
-            result["properties"] = {"cell": f.cell, "line": f.line, "column": f.column, "endLine": f.end_line,
-                                    "endColumn": f.end_column}
+            props: dict[str, int | str] = {"cell": f.cell, "line": f.line, "column": f.column,
+                                           "endLine": f.end_line, "endColumn": f.end_column}
             if f.cell_id is not None:
-                result["properties"]["cellId"] = f.cell_id
+                props["cellId"] = f.cell_id
+            result["properties"] = props
         fixes = _fixes(f, location) if f.cell is None else []
         if fixes:
             result["fixes"] = fixes
@@ -151,7 +154,7 @@ def sarif_log(run: Run) -> dict:
         {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": {"artifactLocation": _location(path, cwd)}}]}
         for path, message in run.errors
     ]
-    invocation = {"executionSuccessful": not run.errors}
+    invocation: dict[str, object] = {"executionSuccessful": not run.errors}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {

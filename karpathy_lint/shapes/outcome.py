@@ -19,6 +19,7 @@ from karpathy_lint.engine import build_model
 from karpathy_lint.files import InputError, decode, read_bytes, split_bom
 from karpathy_lint.model import Finding
 from karpathy_lint.shapes.sites import collect_sites
+
 NAMES = {"KL601": "shape-mismatch", "KL602": "shape-name-unbound", "KL603": "shape-not-verified"}
 
 

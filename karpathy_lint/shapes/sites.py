@@ -93,7 +93,7 @@ def _site_for(path: str, tree: ast.Module, lines: list[str], note) -> Site:
     if node is None:
         return Site(path, "none", target, target)
     start = _start(node)
-    body = getattr(node, "body", None)
+    body = getattr(node, "body", None) or []
     compound = isinstance(body, list) and body and isinstance(body[0], ast.stmt)
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and target < body[0].lineno:
         return Site(path, "call", start, node.lineno, func=(node.name, start))

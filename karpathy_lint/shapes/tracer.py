@@ -92,7 +92,7 @@ class FrameState:
 
     __slots__ = ("tracer", "info", "env", "pending", "deferred")
 
-    def __init__(self, tracer: "Tracer", info: "_CodeInfo"):
+    def __init__(self, tracer: Tracer, info: _CodeInfo):
         self.tracer = tracer
         self.info = info
         self.env: dict[str, tuple[int, int]] = {}  # dim name -> (size, line of the comment that bound it)
@@ -373,7 +373,7 @@ class Tracer:
     # -- 3.12+: sys.monitoring ------------------------------------------------------------------------------------
     def _mon_start(self, code, offset):
         info = self._info(code)
-        M = sys.monitoring
+        M = sys.monitoring  # type: ignore[attr-defined]  # 3.12+ only; started only there
         if info is None:
             return M.DISABLE
         E = M.events

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Issue 14's speed targets, side by side in one run, written into bench/RESULTS.md.
+
+1. Report formats on a warm run (every file a cache hit) over the standard
+   library: `--format json` and `--format sarif` against `--format concise`
+   (target: each within 1.5x).
+2. A one-file run (`-q --no-cache FILE`, what pre-commit pays per file)
+   against a bare `python -c pass` of the same interpreter (target: within 3x).
+
+Runs are interleaved (every command once per round, the order rotating), so
+all saw the same machine load; the figures are medians of whole-process wall
+time. Bytecode is written and used (PYTHONDONTWRITEBYTECODE is dropped), as in
+an installed package.
+
+    python bench/pipeline_bench.py [--rounds 7] [--one-file-rounds 21]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench import build_stdlib  # noqa: E402  (the same corpus as bench.py)
+
+START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
+
+
+def timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, float]:
+    """(wall s, CPU s = user + sys of the process and its children): CPU moves far less with the machine's load."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = proc.stderr.read() if proc.stderr else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    rc = os.waitstatus_to_exitcode(status)
+    if rc not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({rc}): {err.decode()[-400:]}")
+    return elapsed, usage.ru_utime + usage.ru_stime
+
+
+def interleaved(commands: dict[str, list[str]], rounds: int, env: dict, cwd: Path) -> dict[str, list[tuple[float, float]]]:
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    names = list(commands)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            times[name].append(timed(commands[name], env, cwd))
+    return times
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--one-file-rounds", type=int, default=21)
+    ap.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    args = ap.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    py = sys.executable
+    subprocess.run([py, "-m", "compileall", "-q", str(ROOT / "karpathy_lint"), str(ROOT / "rules"),
+                    str(ROOT / "codemods")], env=env, check=True)
+    with tempfile.TemporaryDirectory(prefix="kl-pipeline-bench-") as tmp:
+        work = Path(tmp)
+        n_files, size = build_stdlib(work / "stdlib")
+        cache = work / "cache"
+        kl = [py, "-m", "karpathy_lint", "--cache-dir", str(cache), "stdlib"]
+        timed(kl + ["--format", "concise"], env, work)  # prime the cache: every later run is all hits
+        formats = interleaved({fmt: kl + ["--format", fmt] for fmt in ("concise", "json", "sarif")},
+                              args.rounds, env, work)
+        one = work / "stdlib" / "json" / "decoder.py"
+        starts = interleaved({"python -c pass": [py, "-c", "pass"],
+                              "one file": [py, "-m", "karpathy_lint", "-q", "--no-cache", str(one)]},
+                             args.one_file_rounds, env, work)
+    runs = {**formats, **starts}
+    wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    rows = []
+    for kind, med in (("wall", wall), ("CPU", cpu)):
+        rows += [
+            (f"json ÷ concise (warm, stdlib), {kind}", med["json"] / med["concise"], 1.5),
+            (f"sarif ÷ concise (warm, stdlib), {kind}", med["sarif"] / med["concise"], 1.5),
+            (f"one file ÷ `python -c pass`, {kind}", med["one file"] / med["python -c pass"], 3.0),
+        ]
+    lines = [
+        START,
+        "## Pipeline targets (issue 14): `bench/pipeline_bench.py`",
+        "",
+        f"Python {sys.version.split()[0]}; {n_files} stdlib files, {size / 1e6:.1f} MB; load average after "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs; medians of {args.rounds} (formats) and "
+        f"{args.one_file_rounds} (start-up) interleaved rounds. Wall is whole-process time; CPU is user+sys of "
+        "the process (on a loaded machine it moves much less than wall).",
+        "",
+        "| run | median wall s | min-max wall s | median CPU s |",
+        "|---|---|---|---|",
+    ]
+    for name, values in runs.items():
+        label = f"warm `--format {name}`" if name in formats else name
+        walls = [w for w, _ in values]
+        lines.append(f"| {label} | {wall[name]:.3f} | {min(walls):.3f}-{max(walls):.3f} | {cpu[name]:.3f} |")
+    lines += ["", "| target | measured | limit | holds |", "|---|---|---|---|"]
+    lines += [f"| {name} | {value:.2f} | ≤ {limit} | {'yes' if value <= limit else 'NO'} |" for name, value, limit in rows]
+    lines += ["", "One file: `stdlib/json/decoder.py`, `-q --no-cache`.", END]
+    section = "\n".join(lines) + "\n"
+    out = Path(args.output)
+    text = out.read_text(encoding="utf-8") if out.exists() else ""
+    if START in text:
+        head, _, rest = text.partition(START)
+        text = head + section + rest.partition(END)[2].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    out.write_text(text, encoding="utf-8")
+    print(section)
+    return 0 if all(v <= lim for _, v, lim in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
