@@ -10,7 +10,8 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
-from clihelp import run_cli
+from clihelp import lint, run_cli
+from clihelp import scaffold as scaffold_cli
 from nbhelp import CLEAN_CELLS, header_source, jupyter_text, notebook
 
 from karpathy_lint.config import Settings
@@ -43,8 +44,8 @@ def test_folders_are_walked_for_notebooks(tmp_path):
     _write(tmp_path, "a.ipynb", notebook(CLEAN_CELLS))
     (tmp_path / "sub").mkdir()
     _write(tmp_path / "sub", "b.ipynb", notebook(CLEAN_CELLS))
-    proc = run_cli("--no-cache", tmp_path)
-    assert b"All checks passed (2 files checked)." in proc.stdout, proc.stdout + proc.stderr
+    proc = lint("--no-cache", tmp_path)
+    assert "All checks passed (2 files checked)." in proc.stdout, proc.output
 
 
 SEEDED = [
@@ -63,7 +64,7 @@ SEEDED = [
 
 def test_seeded_defects_are_reported_in_their_cell_and_line(tmp_path):
     path = _write(tmp_path, "seeded.ipynb", notebook(SEEDED))
-    proc = run_cli("--no-cache", "--format", "json", path)
+    proc = lint("--no-cache", "--format", "json", path)
     assert proc.returncode == 1, proc.stderr
     got = {(f["code"], f["cell"], f["line"], f["column"]) for f in _json(proc)}
     header_line = header_source().split("\n").index("scale(x, k=2) - Multiply every element by k") + 1
@@ -75,13 +76,13 @@ def test_seeded_defects_are_reported_in_their_cell_and_line(tmp_path):
     assert by_code["KL301"]["cell_id"] == "cell-3"  # ids travel with the finding
     # the fix of a finding in a code cell can edit the header cell: each edit names its cell
     assert {e["cell"] for e in by_code["KL202"]["fix"]["edits"]} == {2}
-    text = run_cli("--no-cache", path).stdout.decode()
+    text = lint("--no-cache", path).stdout
     assert f"{path}:cell 4:2:5: KL301 marker-malformed" in text
 
 
 def test_sort_and_positions_use_cells_not_virtual_lines(tmp_path):
     path = _write(tmp_path, "seeded.ipynb", notebook(SEEDED))
-    lines = run_cli("--no-cache", "--format", "concise", path).stdout.decode().splitlines()[:-1]
+    lines = lint("--no-cache", "--format", "concise", path).stdout.splitlines()[:-1]
     cells = [int(line.split(":cell ")[1].split(":")[0]) for line in lines]
     assert cells == sorted(cells) and min(cells) >= 1 and max(cells) <= len(SEEDED)
 
@@ -104,7 +105,7 @@ IPYTHON_CELLS = [
 
 def test_ipython_syntax_is_not_a_syntax_error(tmp_path):
     path = _write(tmp_path, "magic.ipynb", notebook(IPYTHON_CELLS))
-    proc = run_cli("--no-cache", "--format", "json", path)
+    proc = lint("--no-cache", "--format", "json", path)
     codes = [f["code"] for f in _json(proc)]
     assert "KL001" not in codes and proc.returncode == 1, proc.stdout
     model = parse_notebook(str(path), b"", path.read_text(encoding="utf-8"), Settings())
@@ -116,7 +117,7 @@ def test_ipython_syntax_is_not_a_syntax_error(tmp_path):
     assert {d.name for d in model.definitions} == set()  # `broken` lives in %%writefile: not Python here
     indented = notebook([("code", "    %time f()\n    x = 1")])  # IPython dedents a cell indented as a whole
     path.write_text(jupyter_text(indented), encoding="utf-8")
-    assert run_cli("--no-cache", "--select", "KL001", path).returncode == 0
+    assert lint("--no-cache", "--select", "KL001", path).returncode == 0
 
 
 @pytest.mark.parametrize("source, lines", [
@@ -148,8 +149,8 @@ def test_non_python_cells_and_kernels_are_not_linted(tmp_path):
         assert mask_cell(f"{magic}\ndef broken(:") is None
     r_nb = notebook([("markdown", "# R"), ("code", "x <- c(1, 2)\nfunction(x) x + 1")], language="R")
     path = _write(tmp_path, "r.ipynb", r_nb)
-    proc = run_cli("--no-cache", path)
-    assert proc.returncode == 0 and b"All checks passed" in proc.stdout, proc.stdout
+    proc = lint("--no-cache", path)
+    assert proc.returncode == 0 and "All checks passed" in proc.stdout, proc.stdout
 
 
 def test_unsupported_versions_and_broken_files_are_one_line_exit_2(tmp_path):
@@ -162,8 +163,8 @@ def test_unsupported_versions_and_broken_files_are_one_line_exit_2(tmp_path):
                                    "cells": [{"cell_type": "code", "source": "x"}]}))
     for path, needle in ((v3, "nbformat 3 notebooks are not supported"), (bad_json, "not valid JSON"),
                          (invalid, "not a valid nbformat 4 notebook")):
-        proc = run_cli("--no-cache", path)
-        err = proc.stderr.decode()
+        proc = lint("--no-cache", path)
+        err = proc.stderr
         assert proc.returncode == 2, err
         assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
 
@@ -180,11 +181,11 @@ def test_without_nbformat_one_line_says_what_to_install(tmp_path):
 
 def test_github_and_sarif_name_the_cell(tmp_path):
     path = _write(tmp_path, "seeded.ipynb", notebook(SEEDED))
-    gh = run_cli("--no-cache", "--format", "github", "seeded.ipynb", cwd=tmp_path).stdout.decode().splitlines()
+    gh = lint("--no-cache", "--format", "github", "seeded.ipynb", cwd=tmp_path).stdout.splitlines()
     marker = [line for line in gh if "KL301" in line][0]
     assert marker.startswith("::error title=karpathy-lint KL301 (cell 4),file=seeded.ipynb::")
     assert ",line=" not in marker and "cell 4, line 2, col 5: KL301" in marker  # file-level annotation
-    log = json.loads(run_cli("--no-cache", "--format", "sarif", "seeded.ipynb", cwd=tmp_path).stdout)
+    log = json.loads(lint("--no-cache", "--format", "sarif", "seeded.ipynb", cwd=tmp_path).stdout)
     schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
     jsonschema.Draft4Validator(schema).validate(log)
     result = [r for r in log["runs"][0]["results"] if r["ruleId"] == "KL301"][0]
@@ -198,8 +199,8 @@ def test_github_and_sarif_name_the_cell(tmp_path):
 def test_cache_keeps_cells(tmp_path):
     path = _write(tmp_path, "seeded.ipynb", notebook(SEEDED))
     cache = tmp_path / "cache"
-    first = run_cli("--cache-dir", cache, "--format", "json", path).stdout
-    second = run_cli("--cache-dir", cache, "--format", "json", path).stdout
+    first = lint("--cache-dir", cache, "--format", "json", path).stdout
+    second = lint("--cache-dir", cache, "--format", "json", path).stdout
     assert first == second and any(f.get("cell") for f in json.loads(second))
     assert any(cache.rglob("*.json"))
 
@@ -208,20 +209,20 @@ def test_baseline_matches_notebook_findings_after_cells_move(tmp_path):
     nb = notebook(SEEDED)
     path = _write(tmp_path, "seeded.ipynb", nb)
     base = tmp_path / "baseline.json"
-    assert run_cli("--no-cache", "--baseline", base, "--write-baseline", path).returncode == 0
+    assert lint("--no-cache", "--baseline", base, "--write-baseline", path).returncode == 0
     nb.cells.insert(0, nbformat.v4.new_markdown_cell("A new first cell: every index shifts."))
     nb.cells[0]["id"] = "new-first"
     path.write_text(jupyter_text(nb), encoding="utf-8")
-    proc = run_cli("--no-cache", "--baseline", base, path)
-    assert proc.returncode == 0 and b"All checks passed" in proc.stdout, proc.stdout
+    proc = lint("--no-cache", "--baseline", base, path)
+    assert proc.returncode == 0 and "All checks passed" in proc.stdout, proc.stdout
 
 
 def test_stdin_notebook(tmp_path):
     source = jupyter_text(notebook(SEEDED)).encode()
-    proc = run_cli("--no-cache", "--stdin-filename", "lecture.ipynb", "-", input=source)
-    assert b"lecture.ipynb:cell 4:2:5: KL301" in proc.stdout, proc.stdout + proc.stderr
-    fixed = run_cli("--no-cache", "--fix", "--stdin-filename", "lecture.ipynb", "-", input=source)
-    out = fixed.stdout.decode()
+    proc = lint("--no-cache", "--stdin-filename", "lecture.ipynb", "-", input=source)
+    assert "lecture.ipynb:cell 4:2:5: KL301" in proc.stdout, proc.output
+    fixed = lint("--no-cache", "--fix", "--stdin-filename", "lecture.ipynb", "-", input=source)
+    out = fixed.stdout
     nb = nbformat.reads(out, as_version=4)  # the fixed notebook, as JSON, on stdout
     assert "# Karpathy: every element times k" in nb.cells[3].source
     assert "extra(a, b) - TODO: describe" in nb.cells[1].source
@@ -246,7 +247,7 @@ def test_lecture_notebook_positions_point_at_the_real_text():
 def test_notebook_copy_keeps_lint_result(tmp_path):
     src = DATA / "notebooks" / "attention_walkthrough.ipynb"
     shutil.copy(src, tmp_path / "a.ipynb")
-    a = run_cli("--no-cache", "--format", "json", "a.ipynb", cwd=tmp_path).stdout
+    a = lint("--no-cache", "--format", "json", "a.ipynb", cwd=tmp_path).stdout
     assert all(f["cell"] for f in json.loads(a))
 
 
@@ -307,11 +308,10 @@ def test_masking_leaves_pytorch_sources_alone():
 def test_notebook_on_stdin_without_a_name_is_never_read_as_python(tmp_path):
     source = jupyter_text(notebook(SEEDED)).encode()
     for args in (("--no-cache", "-"), ("--no-cache", "--fix", "-")):
-        proc = run_cli(*args, input=source)
+        proc = lint(*args, input=source)
         assert proc.returncode == 2
-        assert b"this is a Jupyter notebook: name it with --stdin-filename NAME.ipynb" in proc.stderr
+        assert "this is a Jupyter notebook: name it with --stdin-filename NAME.ipynb" in proc.stderr
         if "--fix" in args:
-            assert proc.stdout == source  # echoed unchanged, not Python text
-    scaffold = subprocess.run([sys.executable, "-m", "karpathy_lint.codemods.scaffold_cli", "-"], input=source,
-                              capture_output=True, timeout=120)
-    assert scaffold.returncode == 2 and b"--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout
+            assert proc.stdout_bytes == source  # echoed unchanged, not Python text
+    scaffold = scaffold_cli("-", input=source)
+    assert scaffold.returncode == 2 and "--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from clihelp import run_cli
+from clihelp import lint
+from clihelp import scaffold as scaffold_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nbhelp import CLEAN_CELLS, cell_texts, jupyter_text, laid_out, notebook
@@ -112,19 +113,15 @@ def scaffold_and_fix(tmp_path: Path, text: str, name: str = "nb.ipynb", cli: boo
     assert proc.returncode == 0, proc.stderr
     scaffolded = path.read_bytes()
     assert run_cli_scaffold(path).returncode == 0 and path.read_bytes() == scaffolded  # a second run: nothing
-    run_cli("--no-cache", "--fix", path)
+    lint("--no-cache", "--fix", path)
     fixed = path.read_bytes()
-    run_cli("--no-cache", "--fix", path)
+    lint("--no-cache", "--fix", path)
     assert path.read_bytes() == fixed
     return scaffolded.decode("utf-8"), fixed.decode("utf-8")
 
 
 def run_cli_scaffold(path: Path):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "karpathy_lint.codemods.scaffold_cli", "-q", str(path)],
-                          capture_output=True, text=True, timeout=300)
+    return scaffold_cli("-q", path)
 
 
 LAYOUTS = {
@@ -217,18 +214,14 @@ def test_scaffold_diff_shows_cells_and_writes_nothing(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(jupyter_text(notebook(PLAIN)), encoding="utf-8")
     before = path.read_bytes()
-    import subprocess
-    import sys
-
-    proc = subprocess.run([sys.executable, "-m", "karpathy_lint.codemods.scaffold_cli", "--diff", str(path)],
-                          capture_output=True, text=True, timeout=300)
+    proc = scaffold_cli("--diff", path)
     assert proc.returncode == 1 and path.read_bytes() == before
     assert proc.stdout.startswith(f"--- /dev/null\n+++ b/{path}:cell 1\n")
     assert '"cell_type"' not in proc.stdout  # cell sources, never the JSON
-    lint = run_cli("--no-cache", "--diff", path)
-    assert lint.returncode == 1 and path.read_bytes() == before
-    assert f"--- a/{path}:cell 3\n+++ b/{path}:cell 3\n".encode() in lint.stdout
-    assert b"+    # Karpathy: every element times k" in lint.stdout
+    lint_diff = lint("--no-cache", "--diff", path)
+    assert lint_diff.returncode == 1 and path.read_bytes() == before
+    assert f"--- a/{path}:cell 3\n+++ b/{path}:cell 3\n" in lint_diff.stdout
+    assert "+    # Karpathy: every element times k" in lint_diff.stdout
 
 
 def test_unwritable_layout_is_refused_with_one_line(tmp_path):
@@ -358,15 +351,11 @@ def test_generated_notebooks_scaffold_and_fix_never_break_or_lose_bytes(text):
 
 
 def test_scaffold_stdin_notebook_writes_json(tmp_path):
-    import subprocess
-    import sys
-
     source = jupyter_text(notebook(PLAIN)).encode()
-    proc = subprocess.run([sys.executable, "-m", "karpathy_lint.codemods.scaffold_cli", "--stdin-filename",
-                           "lecture.ipynb", "-"], input=source, capture_output=True, timeout=300)
+    proc = scaffold_cli("--stdin-filename", "lecture.ipynb", "-", input=source)
     assert proc.returncode == 0, proc.stderr
-    nb = nbformat.reads(proc.stdout.decode(), as_version=4)
+    nb = nbformat.reads(proc.stdout, as_version=4)
     assert nb.cells[0].source.startswith("Module: Scaling")
-    assert assert_only_sources_changed(source.decode(), proc.stdout.decode(), inserted=1) == set()
+    assert assert_only_sources_changed(source.decode(), proc.stdout, inserted=1) == set()
     new_file = run_cli_scaffold(tmp_path / "new.ipynb")
     assert new_file.returncode == 2 and "no template for '.ipynb'" in new_file.stderr
