@@ -31,6 +31,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -386,8 +387,9 @@ def main() -> int:
                   load_before, load_after, one_file.relative_to(work))
     out = Path(args.output)
     old = out.read_text() if out.exists() else ""
-    kept = old[old.find("<!-- pipeline:start -->"):] if "<!-- pipeline:start -->" in old else ""
-    out.write_text(text.rstrip("\n") + ("\n\n" + kept if kept else "\n"))  # pipeline_bench.py's section stays
+    # the sections pipeline_bench.py, render_bench.py and server_bench.py write into the same file stay
+    kept = [m.group(0) for m in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", old, re.S)]
+    out.write_text(text.rstrip("\n") + "".join("\n\n" + k for k in kept) + "\n")
     print(text)
     return 0
 

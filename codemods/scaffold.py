@@ -34,9 +34,11 @@ from importlib import resources
 from karpathy_lint.engine import build_model
 from karpathy_lint.files import InputError, detect_newline, split_bom
 from karpathy_lint.fixer import fix_source
-from karpathy_lint.languages import LANGUAGES, language_for
+from karpathy_lint.languages import CPP_SUFFIXES, LANGUAGES, language_for
 from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
+
+from .harvest import fill_descriptions, module_title
 
 MERGE_CODES = ("KL202", "KL203", "KL206")
 ROLE_PLACEHOLDER = ("TODO: say where this file sits in {project}: what calls it, what it computes "
@@ -340,23 +342,38 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
     docstring = LANGUAGES[model.language].header_form == "docstring"
     if model.header is not None and model.header.is_convention_header:
         new = _merge(path, body, settings)
+        new = _harvest_descriptions(path, new, settings, model, {e.name for e in model.header.entries})
         if docstring:
             old_doc = body[model.header.start : model.header.end]
             new = _python_raw_prefix(path, new, settings, old_doc)
         _verify_merge(path, body, new, model, settings)
         return Result(path, "merged" if new != body else "unchanged", source, bom + new)
 
-    title = check_title(module if module is not None else default_title(path))
+    title = check_title(module if module is not None else _harvest_title(model) or default_title(path))
     if docstring:
         skeleton, at, lead, old_doc = _python_add_header(model, body, title, settings)
     else:
         skeleton, at, lead = _cuda_add_header(model, body, title, settings)
         old_doc = b""
     new = _merge(path, skeleton, settings)
+    new = _harvest_descriptions(path, new, settings, model, set())
     if docstring:
         new = _python_raw_prefix(path, new, settings, old_doc)
     _verify_added(path, body, new, at, lead, model, settings)
     return Result(path, "header added", source, bom + new)
+
+
+# -- harvest: what the file already says (issue 20; the work is in codemods/harvest.py) -------------------------
+
+
+def _harvest_title(model: SourceModel) -> str | None:
+    """The module docstring's first sentence, for the `Module:` line (None: use the file name)."""
+    return module_title(model)
+
+
+def _harvest_descriptions(path: str, new: bytes, settings, model: SourceModel, listed: set[str]) -> bytes:
+    """Placeholder descriptions of entries this run added (not those in `listed`) -> docstring first lines."""
+    return fill_descriptions(path, new, settings, model, skip=listed)
 
 
 def _verify_common(path: str, new: bytes, settings) -> tuple[SourceModel, Header]:
@@ -425,6 +442,9 @@ def create_new(path: str, settings, module: str | None = None) -> Result:
         kinds = ", ".join(s for spec in LANGUAGES.values() if spec.template for s in spec.suffixes)
         raise ScaffoldError(f"no template for {suffix or 'a file without an extension'!r} "
                             f"(new files: {kinds})")
+    if path.lower().endswith(CPP_SUFFIXES):
+        raise ScaffoldError(f"no template for {os.path.splitext(path)[1]!r} (new files: .py, .pyi, .cu, .cuh); "
+                            "existing C++ files are scaffolded")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ScaffoldError(f"cannot create it: folder {os.path.dirname(path) or '.'!r} does not exist")

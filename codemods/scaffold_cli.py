@@ -22,10 +22,13 @@ from karpathy_lint.exit_codes import ExitCode
 from karpathy_lint.files import InputError, read_bytes, write_atomic
 from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
 
+from .adopt import AdoptError, adopt_result
 from .scaffold import ScaffoldError, create_new, scaffold_source
 
 WOULD = {"created": "would create", "header added": "would add a header",
-         "merged": "would merge the Function List"}
+         "merged": "would merge the Function List", "comments adopted": "would adopt comments",
+         "header added, comments adopted": "would add a header and adopt comments",
+         "merged, comments adopted": "would merge the Function List and adopt comments"}
 
 
 def _error(path: str, message: str) -> None:
@@ -43,10 +46,13 @@ def _error(path: str, message: str) -> None:
               help="Use this config file; no discovery.")
 @click.option("--isolated", is_flag=True, help="Ignore every config file.")
 @click.option("--stdin-filename", default=None, help="The name of the file read from `-` (picks the language).")
+@click.option("--adopt-comments", is_flag=True,
+              help="Also turn plain comments inside function bodies into marker comments (`# text` -> "
+                   "`# Karpathy: text`) and common shape notes into `name shape [dims]`.")
 @click.option("--force-exclude", is_flag=True,
               help="Apply `exclude` settings and .gitignore to files named on the command line too (pre-commit).")
 @click.version_option(__version__, prog_name="karpathy-scaffold")
-def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filename, force_exclude):
+def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filename, adopt_comments, force_exclude):
     """Write Karpathy-style header blocks into PATHS (files or folders).
 
     A file without a header gets one; a file with one gets only the missing
@@ -58,14 +64,22 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
         if "-" in paths:
             if len(paths) != 1:
                 raise click.UsageError("`-` (stdin) cannot be combined with other paths")
-            sys.exit(_run_stdin(resolver, module, check, diff, quiet, stdin_filename))
-        sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude))
+            sys.exit(_run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comments))
+        sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude, adopt_comments))
     except ConfigError as exc:
         click.echo(f"karpathy-scaffold: error: {exc}", err=True)
         sys.exit(ExitCode.ERROR)
 
 
-def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
+def _scaffold(path, source, settings, module, adopt_comments):
+    """Scaffold one file's bytes, then (with --adopt-comments) adopt its comments."""
+    result = scaffold_source(path, source, settings, module)
+    if adopt_comments:
+        result = adopt_result(result, settings)
+    return result
+
+
+def _run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comments=False) -> int:
     name = stdin_filename or "-"
     settings = resolver.for_path(stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
@@ -73,8 +87,8 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
         _error(name, STDIN_HINT)
         return ExitCode.ERROR
     try:
-        result = scaffold_source(name, source, settings, module)
-    except ScaffoldError as exc:
+        result = _scaffold(name, source, settings, module, adopt_comments)
+    except (ScaffoldError, AdoptError) as exc:
         _error(name, str(exc))
         return ExitCode.ERROR
     if diff:
@@ -89,7 +103,8 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename) -> int:
     return ExitCode.CLEAN
 
 
-def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False) -> int:
+def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False,
+               adopt_comments=False) -> int:
     existing = [p for p in paths if os.path.lexists(p)]
     missing = [p for p in paths if not os.path.lexists(p)]
     found = discover(existing, resolver, force_exclude)
@@ -134,8 +149,8 @@ def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exc
         settings = resolver.for_path(path)
         try:
             source = read_bytes(path)
-            result = scaffold_source(path, source, settings, module)
-        except (InputError, ScaffoldError) as exc:
+            result = _scaffold(path, source, settings, module, adopt_comments)
+        except (InputError, ScaffoldError, AdoptError) as exc:
             _error(path, str(exc))
             errors += 1
             continue

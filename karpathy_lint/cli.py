@@ -1,7 +1,7 @@
 """The `karpathy-lint` command line (click).
 
 `karpathy-lint [OPTIONS] [PATHS]...` checks files; subcommands: `rule`,
-`clean`, `verify-shapes`. Exit codes: 0 no findings, 1 findings, 2 usage or
+`clean`, `verify-shapes`, `render`, `server`. Exit codes: 0 no findings, 1 findings, 2 usage or
 config error, or a file that could not be read or parsed.
 """
 from __future__ import annotations
@@ -153,6 +153,17 @@ def clean(cache_dir):
     click.echo(f"removed {removed}" if removed else "no cache to remove")
 
 
+@main.command()
+@click.option("--stdio", is_flag=True, help="Talk LSP over stdin/stdout (the default and only transport).")
+def server(stdio):
+    """Run the language server (LSP over stdio) for editors; needs the `server` extra."""
+    from karpathy_lint.server import EXTRA_HINT, missing_dependency, run
+
+    if missing_dependency() is not None:
+        _fail(EXTRA_HINT)
+    sys.exit(run())
+
+
 @main.command("verify-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("target", required=True)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
@@ -174,6 +185,35 @@ def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, rec
     except ConfigError as exc:
         _fail(str(exc))
     sys.exit(code)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=str, required=True)
+@click.option("--output", "-o", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the site into (created if missing).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this config file; no discovery.")
+@click.option("--isolated", is_flag=True, help="Ignore every config file.")
+@click.option("--title", default=None, help="Title of the index page (default: the folder's name).")
+def render(paths, out_dir, config_file, isolated, title):
+    """Write PATHS as a static site: prose beside code, one page per file plus an index."""
+    try:
+        from karpathy_lint.render.site import RenderError, render_site
+    except ImportError as exc:
+        _fail(f"render needs {(exc.name or 'its extra packages').split('.')[0]}: pip install 'karpathy-lint[render]'")
+    from karpathy_lint.config import ConfigError
+
+    try:
+        result = render_site(list(paths), out_dir, config_file=config_file, isolated=isolated, title=title)
+    except (ConfigError, RenderError) as exc:
+        _fail(str(exc))
+    for path, message in result.errors:
+        click.echo(f"karpathy-lint: error: {path}: {message}", err=True)
+    if not result.pages and not result.errors:
+        _fail(f"no Python or CUDA files in {' '.join(paths)}")
+    if result.pages:
+        click.echo(f"wrote {len(result.pages)} page{'s' if len(result.pages) != 1 else ''} and "
+                   f"{os.path.join(out_dir, 'index.html')}", err=True)
+    sys.exit(ExitCode.ERROR if result.errors else ExitCode.CLEAN)
 
 
 if __name__ == "__main__":  # pragma: no cover

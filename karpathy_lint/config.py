@@ -27,7 +27,15 @@ def _tomllib():
 
 
 class ConfigError(Exception):
-    """A bad config file, key or value: reported as one line, exit code 2."""
+    """A bad config file, key or value: reported as one line, exit code 2.
+
+    `path` and `key` name the file and the key at fault when known (the
+    language server underlines that key).
+    """
+
+    def __init__(self, message: str, path: str | None = None, key: str | None = None):
+        super().__init__(message)
+        self.path, self.key = path, key
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,12 @@ class Settings:
     marker: str = "Karpathy"
     tag: str = "karpathys_code_comments"
     project: str = "DeepSeek"
+    # global: where the linter looks and how it reads CUDA/C++ (not rule options)
+    include: tuple[str, ...] = ("*.py", "*.pyi", "*.cu", "*.cuh", "*.ipynb")
+    extend_include: tuple[str, ...] = ()
+    attribute_macros: tuple[str, ...] = ()
+    namespace_macros: tuple[str, ...] = ()
+    statement_macros: tuple[str, ...] = ()
     # the rule options a config sets, as sorted (field, value) pairs; each rule declares its own
     # (Rule.options) and reads them as attributes: `settings.lines_per_comment`
     options: tuple[tuple[str, object], ...] = ()
@@ -92,13 +106,18 @@ _KEYS: dict[str, tuple[str, str]] = {
     "marker": ("marker", "word"),
     "tag": ("tag", "word"),
     "project": ("project", "string"),
+    "include": ("include", "globs"),
+    "extend-include": ("extend_include", "globs"),
+    "attribute-macros": ("attribute_macros", "macros"),
+    "namespace-macros": ("namespace_macros", "macros"),
+    "statement-macros": ("statement_macros", "macros"),
 }  # plus every rule's options (Rule.options), looked up in the registry
 _META_KEYS = {"extend"}
 
 
 def _check_value(key: str, kind: str, value, where: str):
     def bad(expected: str) -> ConfigError:
-        return ConfigError(f"{where}: `{key}` must be {expected}, got {value!r}")
+        return ConfigError(f"{where}: `{key}` must be {expected}, got {value!r}", where, key)
 
     if kind == "bool":
         if not isinstance(value, bool):
@@ -120,7 +139,17 @@ def _check_value(key: str, kind: str, value, where: str):
         if kind == "codes":
             for v in value:
                 if resolve_selector(v) is None:
-                    raise ConfigError(f"{where}: `{key}` names unknown rule {v!r}")
+                    raise ConfigError(f"{where}: `{key}` names unknown rule {v!r}", where, key)
+        return tuple(value)
+    if kind == "macros":
+        from karpathy_lint.parse.cpp_macros import MACRO_NAME
+
+        if not isinstance(value, list) or not all(isinstance(v, str) and MACRO_NAME.fullmatch(v) for v in value):
+            raise bad("a list of macro names (letters, digits and _, `*` as a wildcard)")
+        return tuple(value)
+    if kind == "globs":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise bad("a list of file patterns like \"*.h\"")
         return tuple(value)
     if kind == "per_file":
         if not isinstance(value, dict):
@@ -139,17 +168,17 @@ def _load_table(path: Path) -> dict | None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}", str(path)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: config is not valid UTF-8") from None
+        raise ConfigError(f"{path}: config is not valid UTF-8", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{path}: invalid TOML: {exc}", str(path)) from None
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("karpathy-lint")
         if table is None:
             return None
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [tool.karpathy-lint] must be a table")
+            raise ConfigError(f"{path}: [tool.karpathy-lint] must be a table", str(path))
         return table
     return data
 
@@ -168,7 +197,7 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
     if "extend" in table:
         target = table["extend"]
         if not isinstance(target, str):
-            raise ConfigError(f"{where}: `extend` must be a path string")
+            raise ConfigError(f"{where}: `extend` must be a path string", where, "extend")
         base = settings_from_file((path.parent / target), _seen + (path,))
     values: dict = {}
     options = all_options() if set(table) - set(_KEYS) - _META_KEYS else {}
@@ -181,7 +210,7 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
             name, kind = options[key][0].field, options[key][0].kind
         else:
             known = ", ".join(sorted([*_KEYS, *all_options()]))
-            raise ConfigError(f"{where}: unknown key `{key}` in karpathy-lint config (known: {known})")
+            raise ConfigError(f"{where}: unknown key `{key}` in karpathy-lint config (known: {known})", where, key)
         values[name] = _check_value(key, kind, value, where)
     return dataclasses.replace(base, root=str(path.parent), source=str(path)).updated(**values)
 
@@ -192,14 +221,18 @@ CONFIG_NAMES = ("karpathy-lint.toml", "pyproject.toml")
 class ConfigResolver:
     """Finds the settings that apply to each file (nearest config wins)."""
 
-    def __init__(self, config_file: str | None = None, isolated: bool = False, adjust=None):
+    def __init__(self, config_file: str | None = None, isolated: bool = False, adjust=None,
+                 default_root: str | None = None):
         self.adjust = adjust
+        # where the defaults are rooted when no config file is found (excludes are relative to it):
+        # the current directory on the command line, the workspace folder in the language server
+        self.default_root = default_root
         self._by_dir: dict[str, Settings] = {}
         self._fixed: Settings | None = None
         if config_file is not None:
             self._fixed = self._apply(settings_from_file(Path(config_file)))
         elif isolated:
-            self._fixed = self._apply(dataclasses.replace(Settings(), root=os.getcwd()))
+            self._fixed = self._apply(dataclasses.replace(Settings(), root=default_root or os.getcwd()))
 
     def _apply(self, settings: Settings) -> Settings:
         return self.adjust(settings) if self.adjust else settings
@@ -228,6 +261,6 @@ class ConfigResolver:
             if parent and parent != directory:
                 found = self.for_directory(parent)
             else:
-                found = self._apply(dataclasses.replace(Settings(), root=os.getcwd()))
+                found = self._apply(dataclasses.replace(Settings(), root=self.default_root or os.getcwd()))
         self._by_dir[directory] = found
         return found

@@ -1,6 +1,7 @@
 """Paths -> files to check.
 
-Directories are walked for .py/.pyi/.cu/.cuh files, skipping the usual tool
+Directories are walked for the files `include` + `extend-include` name (by default
+.py/.pyi/.cu/.cuh; `extend-include = ["*.h", "*.cpp"]` adds C++), skipping the usual tool
 folders, `exclude`/`extend-exclude` patterns (gitignore syntax, relative to
 the config file's folder) and whatever `.gitignore` files say. A file named
 on the command line is always checked, unless `--force-exclude` is given
@@ -203,10 +204,14 @@ def _walk(top: str, resolver, gitignore: _GitIgnore, add) -> None:
                 continue
             keep.append(d)
         dirs[:] = keep
+        included = gitignore_spec(tuple(settings.include) + tuple(settings.extend_include))
         for f in sorted(files):
             if language_for(f) is None:
                 continue
             full = os.path.normpath(os.path.join(root, f))
+            rel = relative(full, settings.root)
+            if not included.match_file(f if rel.startswith("..") else rel):
+                continue
             if not os.path.isfile(full):
                 continue
             if _excluded_by_settings(full, settings, False):

@@ -52,13 +52,17 @@ class LanguageSpec:
                 "markdown_cell": "markdown cell"}[self.header_form]
 
 
+# C++ files are read by the CUDA parser (tree-sitter-cuda is a superset of tree-sitter-cpp). A folder walk picks
+# them up only when the `include`/`extend-include` settings name them; the default include is .py/.pyi/.cu/.cuh.
+CPP_SUFFIXES = (".h", ".hpp", ".hh", ".hxx", ".h++", ".cpp", ".cc", ".cxx", ".c++", ".inl", ".ipp", ".tpp")
+
 LANGUAGES: dict[str, LanguageSpec] = {
     spec.name: spec
     for spec in (
         LanguageSpec("python", "Python", (".py", ".pyi"), "karpathy_lint.parse.python:parse_python", "#", "docstring",
                      "new.py.tmpl"),
-        LanguageSpec("cuda", "CUDA", (".cu", ".cuh"), "karpathy_lint.parse.cuda:parse_cuda", "//", "block_comment",
-                     "new.cu.tmpl"),
+        LanguageSpec("cuda", "CUDA/C++", (".cu", ".cuh") + CPP_SUFFIXES, "karpathy_lint.parse.cuda:parse_cuda", "//",
+                     "block_comment", "new.cu.tmpl"),
         # a notebook's model is Python (its code cells, as one virtual source): Python's rules run on it
         LanguageSpec("notebook", "notebook", (".ipynb",), "karpathy_lint.notebook.virtual:parse_notebook", "#",
                      "markdown_cell", "", differ="karpathy_lint.notebook.diff:notebook_diff"),

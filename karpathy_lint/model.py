@@ -21,7 +21,7 @@ Language = str  # a key of karpathy_lint.languages.LANGUAGES
 Applicability = Literal["safe", "unsafe"]
 HeaderForm = Literal["docstring", "block_comment", "markdown_cell"]
 SectionKind = Literal["role", "function_list", "deep_dive", "unknown"]
-DefinitionKind = Literal["function", "class", "method", "property", "kernel", "device", "host", "nested"]
+DefinitionKind = Literal["function", "class", "method", "property", "kernel", "device", "host", "nested", "declaration"]
 NoteStatus = Literal["ok", "malformed", "empty"]
 
 
@@ -147,6 +147,8 @@ class Definition:
     private: bool = False
     type_checking: bool = False
     alternatives: tuple[tuple[str, ...], ...] = ()
+    aliases: tuple[str, ...] = ()  # other names an entry may use for it (C++: `ns.f` for `f`), in key form
+    uncertain: bool = False  # inside a region the parser could not read: never demanded, params not checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,8 @@ class SourceModel:
     imports: frozenset[str] = frozenset()  # names bound by imports
     newline: str = "\n"
     line_starts: list[int] = field(default_factory=list)
+    # byte ranges the parser could not read (CUDA/C++ ERROR nodes); rules stay conservative next to them
+    unparsed: list[tuple[int, int]] = field(default_factory=list)
     # the tree-sitter tree the parser built, kept so that derived views (parse/names.py) are computed lazily
     # from it instead of re-parsing; never pickled or sent between processes (only findings are)
     tree: Any = field(default=None, repr=False, compare=False)

@@ -4,6 +4,7 @@ stale and missing names, then params. Rules KL201-KL206 each report one stage.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -58,6 +59,12 @@ def _compute(model: SourceModel) -> Parity:
         if impl:
             by_name[name] = impl
     required = {name: defs for name, defs in by_name.items() if any(d.listable for d in defs)}
+    # other names an entry may use (C++: `ns::f` for `f`, `f` for `Foo::f`): each resolves to its definitions
+    known = dict(by_name)
+    for d in model.definitions:
+        for alias in d.aliases:
+            if alias not in by_name:
+                known.setdefault(alias, []).append(d)
 
     seen: dict[str, ListEntry] = {}
     listed: list[ListEntry] = []
@@ -71,10 +78,11 @@ def _compute(model: SourceModel) -> Parity:
         seen[key] = entry
         listed.append(entry)
 
-    stale = [e for e in listed if entry_key(e.name) not in by_name]
+    stale = [e for e in listed if entry_key(e.name) not in known and not _maybe_unparsed(model, e.name)]
+    covered = {d.qualname for key in seen for d in known.get(key, ())}
     # the entry a fix writes must pass the params check: take a definition whose params are checked
-    missing = [next((d for d in defs if d.params is not None), defs[0])
-               for name, defs in required.items() if name not in seen]
+    missing = [next((d for d in defs if d.listable and d.params is not None), defs[0])
+               for name, defs in required.items() if name not in covered]
     # a stale entry and a missing definition with the same params and a similar name: a rename
     for entry in list(stale):
         candidates = [
@@ -90,10 +98,20 @@ def _compute(model: SourceModel) -> Parity:
     out.stale = stale
     out.missing = sorted(missing, key=lambda d: d.start)
     for entry in listed:
-        found = by_name.get(entry_key(entry.name))
+        found = [d for d in known.get(entry_key(entry.name), ()) if not d.uncertain]
         if found and not entry.malformed and not _params_match(entry, found):
             out.params.append((entry, found[0]))
     return out
+
+
+def _maybe_unparsed(model: SourceModel, name: str) -> bool:
+    """A region the parser could not read mentions the entry's name: it may define it."""
+    if not model.unparsed:
+        return False
+    word = re.compile(rb"\b" + re.escape(name.replace("::", ".").split(".")[-1].encode()) + rb"\b")
+    # the whole lines an unparsed region touches: tree-sitter's ERROR node may hold only part of the construct
+    return any(word.search(model.source, model.line_start(model.line_of(a)), model.line_end(model.line_of(b - 1)))
+               for a, b in model.unparsed)
 
 
 @lru_cache(maxsize=4096)

@@ -6,9 +6,13 @@ class SyntaxError_(Rule):
     """## What it does
     Reports a file that does not parse: for Python, tree-sitter finds an
     error and `compile()` agrees (so grammar gaps in tree-sitter never become
-    false alarms); for CUDA, tree-sitter-cuda finds an ERROR or MISSING node.
-    The finding sits on the first error's line, no other rule runs on that
-    file, and the exit code is 2; the other files are still checked.
+    false alarms). For CUDA/C++, macros are neutralised first and a tree with
+    ERROR nodes is kept (the rules run on what parsed); KL001 is reported only
+    when the structure cannot be recovered: a bracket that is never closed or
+    closed by the wrong bracket (on the opening bracket's line), an unreadable
+    region over the header block, or more than half of the code unparsed.
+    No other rule runs on that file, and the exit code is 2; the other files
+    are still checked.
 
     ## Why is this bad?
     Nothing else about a file can be checked until it parses.
@@ -31,14 +35,21 @@ class SyntaxError_(Rule):
     summary = "The file does not parse"
     languages = ("python", "cuda")
 
-    VALID = [Valid("def f(x):\n    return x\n"), Valid("int main() { return 0; }\n", language="cuda")]
+    VALID = [
+        Valid("def f(x):\n    return x\n"),
+        Valid("int main() { return 0; }\n", language="cuda"),
+        Valid("CUB_NAMESPACE_BEGIN\nCUTLASS_DEVICE void f(int x) { if (x and 1) return; }\nCUB_NAMESPACE_END\n",
+              language="cuda"),
+    ]
     INVALID = [
         Invalid("x = 1\ndef f(x:\n    return x\n", line=2,
                 column=6,
                 message="syntax error: '(' was never closed"),
         Invalid("int main() {\n  return (1 + ;\n}\n", language="cuda", line=2,
                 column=10,
-                message="syntax error: cannot parse: unexpected '(1 +'"),
+                message="syntax error: `(` is closed by `}`"),
+        Invalid("void f(int x) {\n  if (x) {\n    x = 1;\n}\n", language="cuda", line=1, column=15,
+                message="syntax error: `{` is never closed"),
     ]
 
     reads_broken_files = True

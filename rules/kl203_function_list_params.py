@@ -67,7 +67,7 @@ class FunctionListParams(Rule):
 
     def check(self, model, settings):
         for entry, d in parity(model).params:
-            params = d.display[len(d.qualname) + 1 : -1] if d.display.endswith(")") else ""
+            params = d.display[d.display.find("(") + 1 : -1] if d.display.endswith(")") else ""
             if entry.params_start is not None and entry.params_end is not None:
                 fix = self.make_fix([Edit(entry.params_start, entry.params_end, params)],
                                     f"Write the params as `{params}`")

@@ -50,7 +50,8 @@ class FunctionListRenamed(Rule):
         for entry, d in parity(model).renamed:
             name_start = entry.start
             name_end = name_start + len(entry.name.encode("utf-8"))
-            fix = self.make_fix([Edit(name_start, name_end, d.qualname)], f"Rename the entry to `{d.qualname}`")
+            written = d.display.split("(", 1)[0]  # C++ spells `Foo::bar` where the key is `Foo.bar`
+            fix = self.make_fix([Edit(name_start, name_end, written)], f"Rename the entry to `{written}`")
             yield self.finding(model, entry.start, entry.end,
                                f"`{entry.name}` is not defined; `{d.display}` (line {d.line}) has the same params "
                                "and looks like its new name", fix=fix, symbol=d.qualname)

@@ -22,6 +22,7 @@ NOT_NEEDED = {
     "multiprocessing", "concurrent.futures",  # one file: no workers
     "rich",  # not a terminal: no colour, no progress bar
     "tree_sitter_cuda", "karpathy_lint.parse.cuda",  # a Python file
+    "karpathy_lint.render", "pygments", "jinja2", "markdown_it",  # `render` only
 }
 
 

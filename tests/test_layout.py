@@ -57,6 +57,8 @@ def test_wheel_holds_rules_and_codemods_under_the_package(tmp_path):
     assert "karpathy_lint/rules/kl101_header_missing.py" in names
     assert "karpathy_lint/codemods/templates/new.py.tmpl" in names
     assert "karpathy_lint/shapes/format.py" in names
+    assert {"karpathy_lint/render/templates/page.html", "karpathy_lint/render/templates/index.html",
+            "karpathy_lint/render/templates/base.html", "karpathy_lint/render/static/style.css"} <= set(names)
     assert not [n for n in names if n.startswith(("tests/", "bench/", "corpus/", "karpathy_lint/tests"))]
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
@@ -66,3 +68,10 @@ def test_wheel_holds_rules_and_codemods_under_the_package(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[0] == str(site / "karpathy_lint" / "rules" / "__init__.py")
     assert "IMPORTABLE" not in proc.stdout
+    # `render` from the installed wheel finds its templates and stylesheet (package data)
+    out = tmp_path / "rendered"
+    proc = subprocess.run([sys.executable, "-m", "karpathy_lint", "render", str(ROOT / "corpus" / "08-ESFT"), "-o",
+                           str(out)], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "01-expert_specialization.py.html").is_file() and "--code-bg" in (out / "style.css").read_text()

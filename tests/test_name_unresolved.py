@@ -275,3 +275,71 @@ def test_python_2_files_are_syntax_errors_not_name_findings():
     assert result.syntax_error and [f.code for f in result.findings] == ["KL001"]
     # `print >> f, x` is Python 3 too (a shift of the name `print`), so that file is checked
     assert len(findings('import sys\nprint >> sys.stderr, "x"\n# Karpathy: `missing` was never here\n')) == 1
+
+
+# -- precision on existing code (issue 20): external names of every kind are not findings ------------------------
+
+EXTERNAL = '''"""Launch helpers for ``torch.distributed.launch``.
+
+Reads ``LOCAL_RANK`` and `WORLD_SIZE` from the environment, like :func:`torch.distributed.init_process_group`
+and :class:`torch.utils.data.DataLoader`; registers ``aten::topk`` and ``at::TensorIteratorConfig``.
+See ``tune.csv``, `DataLoader.cpp`, ``model.py`` and ``--nproc-per-node`` to ``torchrun``; it returns ``false``.
+The :math:`x` axis, ``make_fx`` and ``CompilerWrapper`` live in other modules.
+"""
+import os
+
+
+def route_topk(scores, k):
+    # Karpathy: `scores.shape` and `att.dtype` are read off locals; `TORCH_HOME` is an environment variable
+    att = scores.softmax(-1)
+    # Karpathy: `aten::topk` does the work; see `ops.py` and :func:`collate`
+    return att.topk(k)
+'''
+
+
+def test_external_names_of_every_kind_are_silent():
+    assert findings(EXTERNAL) == []
+
+
+def test_a_name_renamed_away_is_still_caught_in_a_plain_module_docstring():
+    code = EXTERNAL.replace("The :math:`x` axis", "`route_tokens` picks experts; the :math:`x` axis")
+    found = findings(code)
+    assert [f.message for f in found] == ["names `route_tokens`, which does not exist in this file "
+                                          "(closest: `route_topk`)"]
+
+
+def test_a_renamed_constant_is_still_caught():
+    code = "MAX_EXPERTS = 8\n\n\ndef f(x):\n    # Karpathy: at most `MAX_EXPERT` experts; `HOME` is not ours\n    return x\n"
+    assert [f.message.split(",")[0] for f in findings(code)] == ["names `MAX_EXPERT`"]
+
+
+def test_double_backticks_pair_up():
+    # reST literals: ``a`` to ``b`` holds two names, not the word "to" between them
+    code = '"""Pass ``--rdzv-endpoint`` to ``torchrun`` via ``etcd``."""\n\n\ndef f(x):\n    return x\n'
+    assert findings(code) == []
+
+
+def test_attributes_of_the_files_own_classes_and_self_are_still_checked():
+    code = ("class Router:\n    def __init__(self):\n        self.bias = 0\n\n    def forward(self, x):\n"
+            "        # Karpathy: `self.offset` and `Router.fwd` are gone; `x.shape` is fine\n        return x\n")
+    assert [f.message.split(",")[0] for f in findings(code)] == ["`self.offset` names `offset`",
+                                                                  "`Router.fwd` names `fwd`"]
+
+
+def test_the_files_own_package_resolves(tmp_path):
+    pkg = tmp_path / "torchlet" / "nn"
+    pkg.mkdir(parents=True)
+    (tmp_path / "torchlet" / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    code = "def f(x):\n    # Karpathy: same as `torchlet.nn.functional.relu` and `linear.Linear`\n    return x\n"
+    assert findings(code, name=str(pkg / "linear.py")) == []
+    assert len(findings(code, name=str(tmp_path / "linear.py"))) == 1  # not inside the package: unknown
+
+
+def test_cuda_scoped_names_of_included_headers_are_silent():
+    code = ("struct Tile { static void load(); };\n__global__ void scale(float* x, int n) {\n"
+            "    // Karpathy: like `cute::gemm` and `std::max`; `CUDA_ARCH` is a macro; `scale_old` is gone;\n"
+            "    // `Tile::load` is here, `Tile::store` is not\n"
+            "    x[threadIdx.x] *= 2.0f;\n}\n")
+    found = findings(code, name="example.cu")
+    assert [f.message.split(",")[0] for f in found] == ["names `scale_old`", "`Tile::store` names `store`"]

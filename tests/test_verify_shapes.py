@@ -441,3 +441,27 @@ def test_script_outside_the_project_does_not_pull_in_its_folder(tmp_path):
                           capture_output=True, text=True, cwd=project, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "verified 1 of 1 shape comment in 1 file (0 never ran); 0 mismatches" in proc.stdout
+
+
+def test_common_notations_are_checked_like_the_conventions_form(tmp_path):
+    proc, data = verify(tmp_path, """
+        def f(B):
+            x = T(B, 16, 64)  # (B, T, C)
+            # y: [B, T]
+            y = T(B, 16)
+            # [batch, seq, d]
+            z = T(B, 16, 64, 1)
+            self_w = T(3)  # the weights, of shape (n)
+            q, k = T(1), T(2)  # (B, T)
+            log = []  # (kind, chain_id): the fields of each entry, not a shape
+            return x
+
+        f(2)
+    """)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # the wrong one is caught at run time; `q, k` cannot say whose shape it is and a literal has none, so
+    # neither is a shape statement
+    assert "KL601 shape-mismatch z shape [batch, seq, d]: got (2, 16, 64, 1)" in proc.stdout
+    assert "verified 3 of 4 shape comments in 1 file (0 never ran); 1 mismatch" in proc.stdout
+    names = sorted(s["text"] for s in data["shapes"])
+    assert names == ["self_w shape [n]", "x shape [B, T, C]", "y shape [B, T]", "z shape [batch, seq, d]"]

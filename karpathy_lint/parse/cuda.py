@@ -1,4 +1,11 @@
-"""tree-sitter-cuda -> SourceModel (CUDA and C++: .cu, .cuh)."""
+"""tree-sitter-cuda -> SourceModel (CUDA and C++: .cu, .cuh, and opted-in .h/.hpp/.cpp/.cc).
+
+The parser reads the source after `cpp_macros.neutralise` (same bytes, macros
+blanked); every position and every text a rule sees is the original's. A tree
+with ERROR nodes is kept: the rules run on what parsed, `SourceModel.unparsed`
+holds the regions that did not, and KL001 is reserved for files whose
+structure cannot be recovered (see `_unrecoverable`).
+"""
 from __future__ import annotations
 
 import bisect
@@ -9,14 +16,20 @@ from karpathy_lint.files import detect_newline
 from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.model import Comment, Definition, DefinitionKind, HeaderLine, SourceModel, SyntaxProblem
 from karpathy_lint.parse.comments import build_notes
+from karpathy_lint.parse.cpp_macros import MacroSettings, bracket_problem, first_code_offset, neutralise
 from karpathy_lint.parse.header import build_header
 from karpathy_lint.parse.treesitter import collect_comments, first_error, node_text, split_lines
 
 QUERY = """
 (comment) @comment
 (function_definition) @fn
+(declaration declarator: [(function_declarator) (pointer_declarator) (reference_declarator)] @decl)
+(field_declaration declarator: [(function_declarator) (pointer_declarator) (reference_declarator)] @decl)
 (compound_statement (_) @stmt)
 """
+# more of the file than this unparsed (by bytes of code): its structure is not recovered, KL001
+UNPARSED_LIMIT = 0.5
+_TEMPLATE_ARGS = re.compile(r"<[^<>]*>")
 DECORATION = re.compile(r"^\s*\*(?=\s|$) ?")
 NAME_TYPES = ("identifier", "field_identifier", "qualified_identifier", "destructor_name", "operator_name",
               "template_function")
@@ -35,15 +48,16 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     import tree_sitter as ts
 
     lang, query = grammar()
-    root = ts.Parser(lang).parse(source).root_node
+    macros = MacroSettings(settings.attribute_macros, settings.namespace_macros, settings.statement_macros)
+    parsed = neutralise(source, macros)
+    root = ts.Parser(lang).parse(parsed).root_node
     model = SourceModel(path=path, language="cuda", source=source, text=text)
     model.newline = detect_newline(source)
     if root.has_error:
-        node = first_error(root)
-        if node is not None:
-            row, col = node.start_point
-            what = "missing " + node.type if node.is_missing else "unexpected " + _snippet(source, node)
-            model.syntax_error = SyntaxProblem(line=row + 1, col=col + 1, message=f"cannot parse: {what}")
+        model.unparsed = _error_spans(root)
+        problem = _unrecoverable(model, root, source, parsed)
+        if problem is not None:
+            model.syntax_error = problem
             return model
 
     caps = ts.QueryCursor(query).captures(root)
@@ -51,10 +65,15 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
     model.notes = build_notes(comments, settings.marker, LANGUAGES["cuda"].line_comment)
-    model.header = _header(model, root, comments, settings)
+    model.header = _header(model, parsed, comments, settings)
+    if model.header is not None and any(a < model.header.end and model.header.start < b for a, b in model.unparsed):
+        model.syntax_error = _problem(model, root, source)  # the header itself sits in an unreadable region
+        return model
 
     stmt_starts = sorted(n.start_byte for n in caps.get("stmt", ()) if n.type != "comment")
-    model.definitions = [d for d in (_definition(model, n, stmt_starts) for n in caps.get("fn", ())) if d]
+    defs = [_definition(model, n, stmt_starts) for n in caps.get("fn", ())]
+    defs += [_declaration(model, n) for n in caps.get("decl", ())]
+    model.definitions = [d for d in defs if d]
     model.definitions.sort(key=lambda d: d.start)
 
     skip: set[int] = set()
@@ -72,14 +91,102 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     return model
 
 
+# inside an ERROR node, error-free children of these types were read all the same (tree-sitter recovers locally:
+# a namespace-wide ERROR may hold hundreds of whole function definitions); the rest of the node is unparsed
+_RECOVERED = frozenset({
+    "function_definition", "declaration", "template_declaration", "field_declaration", "namespace_definition",
+    "comment", "expression_statement", "compound_statement", "type_definition", "alias_declaration",
+    "using_declaration", "enum_specifier", "struct_specifier", "class_specifier", "union_specifier",
+    "static_assert_declaration", "linkage_specification", "return_statement", "if_statement", "for_statement",
+    "while_statement", "preproc_include", "preproc_def", "preproc_function_def", "preproc_call", "preproc_if",
+    "preproc_ifdef", "access_specifier", "field_declaration_list", "declaration_list",
+})
+
+
+def _error_spans(root) -> list[tuple[int, int]]:
+    """Byte ranges the parser could not read, in file order: MISSING tokens, and the parts of each ERROR
+    node that are not whole constructs it recovered."""
+    spans: list[tuple[int, int]] = []
+
+    def inside_error(node) -> None:
+        for child in node.children:
+            if child.is_missing:
+                spans.append((child.start_byte, child.start_byte + 1))
+            elif child.is_error:
+                inside_error(child)
+            elif child.has_error:
+                outside_error(child)
+            elif child.type not in _RECOVERED:
+                spans.append((child.start_byte, max(child.end_byte, child.start_byte + 1)))
+        if not node.children:
+            spans.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
+
+    def outside_error(top) -> None:
+        cursor = top.walk()
+        while True:
+            node = cursor.node
+            if node.is_missing:
+                spans.append((node.start_byte, node.start_byte + 1))
+            elif node.is_error:
+                inside_error(node)
+            elif node.has_error and cursor.goto_first_child():
+                continue
+            while not cursor.goto_next_sibling():
+                if not cursor.goto_parent() or cursor.node == top:
+                    return
+
+    outside_error(root)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:  # neighbouring pieces of one ERROR are one region
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _unrecoverable(model: SourceModel, root, source: bytes, parsed: bytes) -> SyntaxProblem | None:
+    """KL001 for a tree with errors: unbalanced brackets (in the original bytes), or most of the code unparsed."""
+    bad = bracket_problem(source)
+    if bad is not None:
+        line, col = model.position(bad[0])
+        return SyntaxProblem(line=line, col=col, message=bad[2])
+    code = _code_bytes(parsed, 0, len(parsed))
+    unparsed = sum(_code_bytes(parsed, a, b) for a, b in model.unparsed)
+    if code and unparsed > UNPARSED_LIMIT * code:
+        return _problem(model, root, model.source, f" (most of the file: {unparsed} of {code} bytes of code)")
+    return None
+
+
+_NOT_CODE = re.compile(rb"/\*.*?\*/|//[^\n]*|\s+", re.S)
+
+
+def _code_bytes(parsed: bytes, start: int, end: int) -> int:
+    """Bytes of parsed[start:end] that are neither blank nor comment."""
+    return (end - start) - sum(m.end() - m.start() for m in _NOT_CODE.finditer(parsed, start, end))
+
+
+def _problem(model: SourceModel, root, source: bytes, why: str = "") -> SyntaxProblem:
+    node = first_error(root)
+    if node is None:  # pragma: no cover - only called on a tree with errors
+        return SyntaxProblem(line=1, col=1, message="cannot parse" + why)
+    row, col = node.start_point
+    what = "missing " + node.type if node.is_missing else "unexpected " + _snippet(source, node)
+    return SyntaxProblem(line=row + 1, col=col + 1, message=f"cannot parse: {what}{why}")
+
+
 def _snippet(source: bytes, node) -> str:
     text = source[node.start_byte : min(node.end_byte, node.start_byte + 20)].decode("utf-8", "replace")
     return repr(text.split("\n")[0]) if text.strip() else "end of input"
 
 
-def _header(model: SourceModel, root, comments: list[Comment], settings):
-    """The first block comment before any code, or the first holding `Module:`/the tag."""
-    first_code = next((c.start_byte for c in root.children if c.type != "comment"), len(model.source))
+def _header(model: SourceModel, parsed: bytes, comments: list[Comment], settings):
+    """The first block comment before any code, or the first holding `Module:`/the tag.
+
+    `#pragma once` and an include guard are not code here: a header may follow them.
+    """
+    first_code = first_code_offset(model.source)
     blocks = [c for c in comments if c.text.startswith("/*") and c.start < first_code]
     if not blocks:
         return None
@@ -129,50 +236,129 @@ def _param_names(params_node, source: bytes) -> tuple[list[str], list[str]]:
     return names, names
 
 
+def _clean_name(text: str) -> list[str]:
+    """`::ns::Foo<T, 2>::bar` -> ["ns", "Foo", "bar"]: template arguments and spaces dropped."""
+    text = "".join(text.split())
+    while True:
+        stripped = _TEMPLATE_ARGS.sub("", text)
+        if stripped == text:
+            break
+        text = stripped
+    return [p for p in text.split("::") if p]
+
+
+def _scopes(node) -> tuple[list[str], list[str], bool, bool, bool]:
+    """(enclosing namespaces, enclosing classes, inside a class body, inside a function, inside an ERROR)."""
+    namespaces: list[str] = []
+    classes: list[str] = []
+    in_class = in_function = in_error = False
+    p = node.parent
+    while p is not None:
+        t = p.type
+        if t == "ERROR":
+            in_error = True
+        if t == "namespace_definition":
+            name = p.child_by_field_name("name")
+            if name is not None:
+                namespaces[:0] = _clean_name(name.text.decode("utf-8", "replace"))
+        elif t == "field_declaration_list":
+            in_class = True
+            owner = p.parent
+            name = owner.child_by_field_name("name") if owner is not None else None
+            if name is not None:
+                classes[:0] = _clean_name(name.text.decode("utf-8", "replace"))
+        elif t in ("function_definition", "lambda_expression", "compound_statement"):
+            in_function = True
+        p = p.parent
+    return namespaces, classes, in_class, in_function, in_error
+
+
+def _names(parts: list[str], namespaces: list[str], classes: list[str]) -> tuple[str, tuple[str, ...]]:
+    """(key, aliases): the key is the class-qualified name as written, any trailing part of the full name
+    (`detail.Foo.bar`, `bar`) is accepted too."""
+    key_parts = classes + parts
+    full = namespaces + key_parts
+    key = ".".join(key_parts)
+    aliases = tuple(dict.fromkeys(".".join(full[i:]) for i in range(len(full)) if ".".join(full[i:]) != key))
+    return key, aliases
+
+
+def _function_declarator(decl):
+    func = decl
+    while func is not None and func.type != "function_declarator":
+        inner = func.child_by_field_name("declarator")
+        if inner is None:  # reference_declarator holds the inner declarator unnamed
+            inner = next((c for c in func.named_children if c.type.endswith("declarator")), None)
+        func = inner
+    return func
+
+
 def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
     source = model.source
     decl = node.child_by_field_name("declarator")
-    func = decl
-    while func is not None and func.type != "function_declarator":
-        func = func.child_by_field_name("declarator")
+    func = _function_declarator(decl)
     if func is None:
         return None
     name = _declarator_name(func.child_by_field_name("declarator"), source)
     if not name:
         return None
+    parts = _clean_name(name)
+    if not parts:
+        return None
     params_node = func.child_by_field_name("parameters")
     names, _ = _param_names(params_node, source) if params_node is not None else ([], [])
     prefix = source[node.start_byte : decl.start_byte]
     kind: DefinitionKind = "kernel" if b"__global__" in prefix else "device" if b"__device__" in prefix else "host"
-    nested = False
-    p = node.parent
-    while p is not None:
-        if p.type in ("field_declaration_list", "function_definition", "lambda_expression"):
-            nested = True
-            break
-        p = p.parent
+    namespaces, classes, in_class, in_function, uncertain = _scopes(node)
+    # members defined in a class body, nested functions and operator overloads need not be listed
+    nested = in_class or in_function or parts[-1].startswith("operator")
     outer = node.parent if node.parent is not None and node.parent.type == "template_declaration" else node
-    short = name.split("::")[-1]
-    if short.startswith("operator"):
-        nested = True  # operator overloads, like Python dunders, need not be listed
+    key, aliases = _names(parts, namespaces, classes)
     body = node.child_by_field_name("body")
     n_stmts = 0
     if body is not None:
         lo = bisect.bisect_left(stmt_starts, body.start_byte)
         hi = bisect.bisect_left(stmt_starts, body.end_byte)
         n_stmts = hi - lo
+    written = "::".join(parts)
     return Definition(
-        name=short,
-        qualname=short,
-        kind="nested" if nested else kind,
+        name=parts[-1],
+        qualname=key,
+        kind="nested" if nested and not uncertain else kind,
         params=tuple(names),
-        display=f"{short}({', '.join(names)})",
+        display=f"{written}({', '.join(names)})",
         line=outer.start_point[0] + 1,
         end_line=node.end_point[0] + 1,
         start=outer.start_byte,
         end=node.end_byte,
         body_start=body.start_byte if body is not None else node.end_byte,
         statements=n_stmts,
-        listable=not nested,
+        listable=not nested and not uncertain,
         private=False,
+        aliases=aliases,
+        uncertain=uncertain,
+    )
+
+
+def _declaration(model: SourceModel, decl) -> Definition | None:
+    """A function declared without a body: never demanded, accepted when listed (params compared)."""
+    func = _function_declarator(decl)
+    if func is None:
+        return None
+    name = _declarator_name(func.child_by_field_name("declarator"), model.source)
+    parts = _clean_name(name) if name else []
+    if not parts:
+        return None
+    node = decl.parent
+    namespaces, classes, _, in_function, uncertain = _scopes(node)
+    if in_function:
+        return None  # `T x(a, b);` in a body is a variable, not a function
+    params_node = func.child_by_field_name("parameters")
+    names, _ = _param_names(params_node, model.source) if params_node is not None else ([], [])
+    key, aliases = _names(parts, namespaces, classes)
+    return Definition(
+        name=parts[-1], qualname=key, kind="declaration", params=tuple(names),
+        display=f"{'::'.join(parts)}({', '.join(names)})", line=node.start_point[0] + 1,
+        end_line=node.end_point[0] + 1, start=node.start_byte, end=node.end_byte, body_start=node.end_byte,
+        statements=0, listable=False, private=False, aliases=aliases, uncertain=uncertain,
     )

@@ -12,6 +12,7 @@ registry; see docs/verify-shapes.md):
 from __future__ import annotations
 
 import os
+import re
 
 from karpathy_lint.config import ConfigError, ConfigResolver
 from karpathy_lint.discovery import discover
@@ -51,6 +52,7 @@ def notebook_model(target: str):
     _, body = split_bom(read_bytes(target))
     decode(body)
     return build_model(_display(target), body, ConfigResolver().for_path(target))
+COMMON_HINT = re.compile(rb"#[^\n]*[(\[][^\n]*[,)\]]")  # a comment that may hold `(B, T, C)`
 
 
 def load_sites(files) -> list:
@@ -60,16 +62,17 @@ def load_sites(files) -> list:
     for f in files:
         try:
             source = read_bytes(f)
-            if b"shape" not in source:
+            if b"shape" not in source and not COMMON_HINT.search(source):
                 continue
             _, body = split_bom(source)
             decode(body)
-            model = build_model(_display(f), body, resolver.for_path(f))
+            settings = resolver.for_path(f)
+            model = build_model(_display(f), body, settings)
         except ConfigError:
             raise  # a broken config is the user's to fix: one line, exit 2 (as for `check`)
         except (InputError, OSError):
             continue
-        sites.extend(collect_sites(model))
+        sites.extend(collect_sites(model, settings.marker))
     return sites
 
 

@@ -7,6 +7,10 @@ comment annotates (docs/verify-shapes.md):
 * a trailing comment annotates the statement on its own line;
 * a comment on lines of its own annotates the next code line below it
   (the whole note, continuation lines included, counts as one comment);
+* a shape written the common way in any comment (`# (B, T, C)` after an
+  assignment, `# x: [B, T, C]`, `# ... of shape (b, t)`; see
+  `karpathy_lint.shapes.notation`) is checked the same way; the name is the
+  one the comment writes, else the one the annotated assignment binds;
 * the annotated line belongs to the innermost statement that contains it;
   a simple statement is checked after it has run (its whole span, so a
   statement written over several lines is finished first); a compound
@@ -105,12 +109,79 @@ def _site_for(path: str, tree: ast.Module, lines: list[str], note) -> Site:
     return Site(path, "stmt", node.lineno, node.end_lineno or node.lineno, is_return=isinstance(node, ast.Return))
 
 
-def collect_sites(model) -> list[Site]:
-    """Every shape statement in the marker comments of `model` (a Python SourceModel), grouped by site."""
+LITERALS = (ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Constant, ast.ListComp, ast.DictComp, ast.SetComp,
+            ast.JoinedStr)
+
+
+def assigned_name(node) -> str | None:
+    """The one name (or `self.attr` chain) an assignment binds, `x = ...`, `x: T = ...`, `x += ...`; None
+    for anything else, and for a literal value (`self.log = []  # (kind, id)` lists fields, not a shape)."""
+    value = getattr(node, "value", None)
+    if isinstance(value, LITERALS):
+        return None
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        target = node.target
+    else:
+        return None
+    parts = []
+    while isinstance(target, ast.Attribute):
+        parts.append(target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name):
+        return None
+    return ".".join([target.id, *reversed(parts)])
+
+
+def _common_shapes(model, tree, lines, by_key, marker) -> None:
+    """Shapes written the common way (`# (B, T, C)`, `# x: [B, T]`) in any comment, added to their sites."""
+    from karpathy_lint.shapes.notation import find
+
+    for c in model.comments:
+        if not c.text.startswith("#") or SHAPE.search(c.text):
+            continue
+        found = find(c.text[1:], marker)
+        if found is None:
+            continue
+        site = _site_for(model.path, tree, lines, _OneComment(c.line, c.line, c.own_line))
+        name = found.name or _site_name(tree, site)
+        if name is None:
+            continue  # `q, k = ...  # (B, T)`: whose shape it is cannot be told
+        site = by_key.setdefault((site.kind, site.lo, site.hi), site)
+        start = c.start + len(c.text[: 1 + found.start].encode())
+        end = c.start + len(c.text[: 1 + found.end].encode())
+        line, col = model.position(start)
+        end_line, end_col = model.position(end)
+        site.shapes.append(ShapeStmt(name=name, dims=found.dims, text=found.convention(name), path=model.path,
+                                     line=line, column=col, end_line=end_line, end_column=end_col))
+
+
+def _site_name(tree, site: Site) -> str | None:
+    node = _innermost(tree.body, site.lo) if site.kind == "stmt" else None
+    return assigned_name(node) if node is not None else None
+
+
+def annotated_name(tree: ast.Module, lines: list[str], line: int, own_line: bool) -> str | None:
+    """The name the statement a comment on `line` annotates assigns (see the module docstring), or None."""
+    return _site_name(tree, _site_for("", tree, lines, _OneComment(line, line, own_line)))
+
+
+@dataclass
+class _OneComment:
+    line: int
+    end_line: int
+    own_line: bool
+
+
+def collect_sites(model, marker: str | None = None) -> list[Site]:
+    """Every shape statement in the comments of `model` (a Python SourceModel), grouped by site: the
+    convention's form in marker comments, the common notations in any comment."""
+
     if model.language != "python" or model.syntax_error is not None:
         return []
     notes = [n for n in model.notes if "shape" in n.text and any(True for _ in shapes(n.text))]
-    if not notes:
+    if not notes and not any(("(" in c.text or "[" in c.text) for c in model.comments):
         return []
     try:
         tree = ast.parse(model.text, filename=model.path)
@@ -134,4 +205,5 @@ def collect_sites(model) -> list[Site]:
                 end_line, end_col = model.position(end)
                 site.shapes.append(ShapeStmt(name=name, dims=tuple(dims), text=m.group(0), path=model.path,
                                              line=line, column=col, end_line=end_line, end_column=end_col))
+    _common_shapes(model, tree, lines, by_key, marker)
     return [s for s in by_key.values() if s.shapes]

@@ -1,0 +1,587 @@
+"""Macro-aware, byte-position-preserving neutralisation of CUDA/C++ source.
+
+tree-sitter-cuda parses C++ as written, not as preprocessed, so the macros of
+real kernel libraries (`CUTLASS_DEVICE void f()`, `CUB_NAMESPACE_BEGIN`,
+`NV_IF_TARGET(...)`, `__align__(16)`) look like syntax errors to it.
+`neutralise` returns the same bytes with those constructs replaced by blanks
+(newlines kept, so every line, column and byte offset is unchanged); the
+parser reads the result, every rule and fix works on the original bytes.
+
+What is blanked (never an expression that is code):
+
+* a macro in *attribute position*: at the start of a declaration (after `;`,
+  `{`, `}`, a `template <...>` header, an access specifier, a decl specifier
+  such as `static`, or another blanked macro) and followed by the rest of a
+  declaration; between `struct`/`class`/`union` and the type's name; and,
+  for configured or file-defined ones, between a return type and the
+  function's name (`static T CUTLASS_DEVICE f(...)`).
+  A macro is a configured attribute macro, one the file `#define`s to an
+  attribute-like expansion (`#define HD __host__ __device__`), or any
+  ALL_CAPS name with an underscore (`CUTLASS_HOST_DEVICE`, `TORCH_API`);
+* a namespace or statement macro standing as a statement (with its
+  arguments), and any ALL_CAPS call standing alone on its line or whose
+  arguments hold statements (`NV_IF_TARGET(NV_IS_HOST, (f();))`);
+* `__align__(...)`, `__attribute__((...))`, `__declspec(...)`,
+  `__cluster_dims__(...)`, `_Pragma(...)` anywhere in code; `__host__`/
+  `__device__` (or a macro) after a lambda's capture list; a `= {...}`
+  default argument and the default of an unnamed parameter (`T* = nullptr`)
+  (tree-sitter-cuda 0.21 reads neither; the parameter stays);
+* the directive lines of an `#if`/`#ifndef` ... `#endif` wrapping the whole
+  file (an include guard, `#if !defined(X)`), so its contents are top-level;
+* the condition of every `#if`/`#elif` becomes `1` (function-like macros and
+  the alternative tokens `and`/`or`/`not` there are not C expressions
+  tree-sitter reads); comments on those lines are kept.
+
+Pure functions, no tree-sitter: `neutralise`, `bracket_problem` (the first
+unbalanced bracket, for KL001) and `first_code_offset` (where a header may no
+longer stand).
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# clang-format's AttributeMacros / NamespaceMacros / StatementMacros, with CUDA, CCCL (CUB, Thrust,
+# libcu++), CUTLASS/CuTe and PyTorch defaults. `*` is a wildcard.
+DEFAULT_ATTRIBUTE_MACROS = (
+    "CUTLASS_HOST_DEVICE", "CUTLASS_DEVICE", "CUTLASS_HOST", "CUTLASS_GLOBAL", "CUTLASS_INLINE",
+    "CUTE_HOST_DEVICE", "CUTE_DEVICE", "CUTE_HOST", "CUTE_GLOBAL", "CUTE_INLINE_CONSTANT",
+    "_CCCL_HOST_DEVICE", "_CCCL_DEVICE", "_CCCL_HOST", "_CCCL_API", "_CCCL_HOST_API", "_CCCL_DEVICE_API",
+    "_CCCL_FORCEINLINE", "_CCCL_NODISCARD", "_CCCL_VISIBILITY_*", "_CCCL_TYPE_VISIBILITY_*",
+    "_CCCL_EXEC_CHECK_DISABLE", "_CCCL_KERNEL_ATTRIBUTES", "CUB_RUNTIME_FUNCTION", "CUB_DETAIL_KERNEL_ATTRIBUTES",
+    "THRUST_HOST_DEVICE", "THRUST_DEVICE", "THRUST_HOST", "THRUST_RUNTIME_FUNCTION",
+    "_LIBCUDACXX_HIDE_FROM_ABI", "_LIBCUDACXX_INLINE_VISIBILITY",
+    "C10_HOST_DEVICE", "C10_DEVICE", "C10_HOST", "C10_API", "TORCH_API", "TORCH_CUDA_CPP_API",
+    "TORCH_CUDA_CU_API", "C10_CUDA_API", "C10_ALWAYS_INLINE", "C10_NOINLINE", "C10_LAUNCH_BOUNDS_*",
+)
+DEFAULT_NAMESPACE_MACROS = (
+    "CUB_NAMESPACE_BEGIN", "CUB_NAMESPACE_END", "THRUST_NAMESPACE_BEGIN", "THRUST_NAMESPACE_END",
+    "*_BEGIN_NAMESPACE*", "*_END_NAMESPACE*", "*_NAMESPACE_BEGIN", "*_NAMESPACE_END",
+)
+DEFAULT_STATEMENT_MACROS = (
+    "NV_IF_TARGET", "NV_IF_ELSE_TARGET", "NV_DISPATCH_TARGET", "CUTLASS_PRAGMA_UNROLL", "CUTLASS_PRAGMA_NO_UNROLL",
+    "CUTE_UNROLL", "CUTE_NO_UNROLL", "CUTE_GCC_UNREACHABLE", "CUTLASS_GEMM_LOOP", "_CCCL_PRAGMA_*",
+    "_CCCL_DIAG_*", "_CCCL_SUPPRESS_*", "_CCCL_NV_DIAG_*", "_CCCL_BEGIN_NV_DIAG_SUPPRESS",
+    "_CCCL_END_NV_DIAG_SUPPRESS", "C10_CLANG_DIAGNOSTIC_*", "C10_DIAGNOSTIC_*",
+)
+
+MACRO_NAME = re.compile(r"(?=[\w*]*[A-Za-z_])[A-Za-z_*][A-Za-z0-9_*]*")
+_CAPS = re.compile(rb"_*[A-Z][A-Z0-9]*(?:_+[A-Z0-9]+)+_*")
+_ALWAYS_CALLS = {b"__align__", b"__cluster_dims__", b"_Pragma", b"__pragma", b"__attribute__", b"__declspec"}
+_LAMBDA_ATTRS = {b"__host__", b"__device__"}
+_DECL_SPECIFIERS = {
+    b"static", b"inline", b"constexpr", b"consteval", b"constinit", b"extern", b"virtual", b"explicit", b"friend",
+    b"__host__", b"__device__", b"__global__", b"__forceinline__", b"__noinline__", b"__inline__",
+    b"__launch_bounds__", b"thread_local",
+}
+# after a macro in attribute position, one of these means a declaration follows
+_DECL_KEYWORDS = _DECL_SPECIFIERS | {
+    b"void", b"auto", b"bool", b"char", b"short", b"int", b"long", b"float", b"double", b"signed", b"unsigned",
+    b"const", b"volatile", b"struct", b"class", b"union", b"enum", b"template", b"typename", b"typedef",
+    b"using", b"namespace", b"operator", b"decltype", b"__shared__", b"__constant__", b"__managed__",
+    b"wchar_t", b"char8_t", b"char16_t", b"char32_t", b"size_t",
+}
+_NOT_NAMES = {b"and", b"or", b"not", b"xor", b"bitand", b"bitor", b"compl", b"not_eq", b"and_eq", b"or_eq",
+              b"xor_eq", b"return", b"sizeof", b"new", b"delete", b"throw", b"co_return", b"co_await",
+              b"co_yield", b"else", b"case", b"default", b"goto"}
+_OPERATOR_WORDS = {b"and", b"or", b"not", b"xor", b"bitand", b"bitor", b"not_eq", b"and_eq", b"or_eq", b"xor_eq"}
+_TAGS = {b"struct", b"class", b"union"}
+_ACCESS = {b"public", b"private", b"protected", b"signals", b"slots"}
+
+# One token per match, the blanks before it skipped inside the regex (no Python step per run of blanks);
+# identifiers first, the most common token, a qualified name (`cub::detail::f`) as one (an identifier followed
+# by `"` is a string prefix: `R"(...)"`, `u8"..."`).
+# A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
+TOKEN = re.compile(
+    rb"""\s*(?:
+    (?P<i>[A-Za-z_$][\w$]*(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*)*(?![\w$"]))
+    |(?P<c>//(?:\\\r?\n|[^\n])*|/\*.*?(?:\*/|\Z))
+    |(?P<p>\#(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[^\n])*)
+    |(?P<r>(?:u8|[uUL])?R"(?P<delim>[^()\\\s"]{0,16})\(.*?\)(?P=delim)")
+    |(?P<s>(?:u8|[uUL])?"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
+    |(?P<n>\.?\d(?:[eEpP][+-]|[\w.']|)*)
+    |(?P<o>::|->|>>|\S))
+    """,
+    re.S | re.X,
+)
+_GROUP_NAMES = {index: name for name, index in TOKEN.groupindex.items()}
+_GROUP_NAMES[TOKEN.groupindex["delim"]] = "r"
+_COMMENT, _PP = TOKEN.groupindex["c"], TOKEN.groupindex["p"]
+_PP_DIRECTIVE = re.compile(rb"[ \t]*\#[ \t]*(\w*)")
+_PP_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
+_DEFINE = re.compile(rb"[ \t]*\#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)]*\))?(.*)", re.S)
+_ATTR_WORDS = re.compile(
+    rb"(?:\s|\\\r?\n|__host__|__device__|__global__|__forceinline__|__noinline__|__inline__|inline|static|"
+    rb"constexpr|extern|__attribute__\s*\(\(.*?\)\)|__declspec\s*\(.*?\)|\[\[.*?\]\]|__launch_bounds__\s*\(.*?\)"
+    rb"|\"C\")*",
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class MacroSettings:
+    """The configured macro names (added to the defaults); `*` is a wildcard."""
+
+    attribute: tuple[str, ...] = ()
+    namespace: tuple[str, ...] = ()
+    statement: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=64)
+def _matcher(names: tuple[str, ...]):
+    exact = {n.encode() for n in names if "*" not in n}
+    globs = [n for n in names if "*" in n]
+    pattern = re.compile("|".join(fnmatch.translate(g) for g in globs).encode()) if globs else None
+    seen: dict[bytes, bool] = {}  # names repeat: one regex test per distinct name
+
+    def match(name: bytes) -> bool:
+        hit = seen.get(name)
+        if hit is None:
+            hit = seen[name] = name in exact or (pattern is not None and pattern.match(name) is not None)
+        return hit
+
+    return match
+
+
+@lru_cache(maxsize=64)
+def _matchers(macros: MacroSettings):
+    return (_matcher(DEFAULT_ATTRIBUTE_MACROS + macros.attribute),
+            _matcher(DEFAULT_NAMESPACE_MACROS + macros.namespace),
+            _matcher(DEFAULT_STATEMENT_MACROS + macros.statement))
+
+
+class _Tokens:
+    """Significant tokens (no comments, no preprocessor lines) as parallel lists."""
+
+    __slots__ = ("kind", "start", "end", "text", "pp")
+
+    def __init__(self, source: bytes):
+        kind: list[str] = []
+        start: list[int] = []
+        end: list[int] = []
+        text: list[bytes] = []
+        pp: list[tuple[int, int]] = []
+        add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
+        names = _GROUP_NAMES
+        for m in TOKEN.finditer(source):
+            g = m.lastindex or 0  # every match holds one token group
+            if g == _COMMENT:
+                continue
+            a, b = m.span(g)
+            if g == _PP:
+                pp.append((a, b))
+                continue
+            add_kind(names[g])
+            add_start(a)
+            add_end(b)
+            add_text(source[a:b])
+        self.kind, self.start, self.end, self.text, self.pp = kind, start, end, text, pp
+
+
+_LAST: list = [None, None]  # the last (source, tokens): `neutralise` then `bracket_problem` read one file
+
+
+def _tokens(source: bytes) -> _Tokens:
+    if _LAST[0] is not source:
+        _LAST[0], _LAST[1] = source, _Tokens(source)
+    return _LAST[1]
+
+
+def _blank(buf: bytearray, start: int, end: int) -> None:
+    """Blank source[start:end], keeping line endings and line continuations."""
+    chunk = buf[start:end]
+    if b"\n" not in chunk:
+        buf[start:end] = b" " * (end - start)
+        return
+    out = bytearray(b" " * len(chunk))
+    for i, ch in enumerate(chunk):
+        if ch in (10, 13) or (ch == 92 and chunk[i + 1 : i + 2] in (b"\n", b"\r")):
+            out[i] = ch
+    buf[start:end] = out
+
+
+def _blank_keep_comments(buf: bytearray, start: int, end: int, first: bytes = b"") -> None:
+    """Blank code in source[start:end] but keep its comments; `first` is written at the first blanked byte."""
+    pos = start
+    wrote = not first
+    for m in _PP_COMMENT.finditer(bytes(buf[start:end])):
+        a, b = start + m.start(), start + m.end()
+        if a > pos:
+            _blank(buf, pos, a)
+            if not wrote:
+                buf[pos : pos + len(first)] = first
+                wrote = True
+        pos = b
+    if end > pos:
+        _blank(buf, pos, end)
+        if not wrote and end - pos >= len(first):
+            buf[pos : pos + len(first)] = first
+
+
+def _local_attribute_macros(source: bytes, pp: list[tuple[int, int]], is_attr) -> set[bytes]:
+    """Names the file `#define`s to an attribute-like expansion (or to nothing)."""
+    found: set[bytes] = set()
+    for a, b in pp:
+        m = _DEFINE.match(source, a, b)
+        if m is None or m.group(2):
+            continue
+        body = _PP_COMMENT.sub(b" ", m.group(3))
+        words = re.sub(rb"[A-Za-z_]\w*", lambda w: b" " if w.group() in found or is_attr(w.group()) else w.group(),
+                       body)
+        if _ATTR_WORDS.fullmatch(words):
+            found.add(m.group(1))
+    return found
+
+
+def _wrapper(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
+    """The directive lines of an `#if`/`#ifndef` ... `#endif` that wraps the whole file (an include guard or
+    `#if !defined(X)`): tree-sitter turns the whole conditional into one ERROR when anything inside fails."""
+    pp = toks.pp
+    if not pp or not toks.start or pp[0][1] > toks.start[0] or pp[-1][0] < toks.end[-1]:
+        return []
+    depth = 0
+    lines: list[tuple[int, int]] = []
+    for a, b in pp:
+        m = _PP_DIRECTIVE.match(source, a, b)
+        word = m.group(1) if m else b""
+        if word in (b"if", b"ifdef", b"ifndef"):
+            depth += 1
+            if depth == 1:
+                if lines:
+                    return []  # a second top-level conditional: not a wrapper
+                lines.append((a, b))
+        elif word in (b"elif", b"else", b"elifdef", b"elifndef") and depth == 1:
+            lines.append((a, b))
+        elif word == b"endif":
+            depth -= 1
+            if depth == 0:
+                lines.append((a, b))
+                later = (_PP_DIRECTIVE.match(source, c, d) for c, d in pp[pp.index((a, b)) + 1:])
+                return lines if all(d is None or d.group(1) not in (b"if", b"ifdef", b"ifndef")
+                                    for d in later) else []
+    return []
+
+
+def _neutralise_pp(buf: bytearray, source: bytes, toks: _Tokens) -> None:
+    wrapper = _wrapper(source, toks)
+    for a, b in wrapper:
+        _blank_keep_comments(buf, a, b)
+    for a, b in toks.pp:
+        if (a, b) in wrapper:
+            continue
+        m = _PP_DIRECTIVE.match(source, a, b)
+        if m is None or m.group(1) not in (b"if", b"elif"):
+            continue
+        cond = m.end()
+        while cond < b and source[cond : cond + 1] in (b" ", b"\t"):
+            cond += 1
+        if cond < b:
+            _blank_keep_comments(buf, cond, b, first=b"1")
+
+
+class _Walker:
+    """One pass over the significant tokens deciding what to blank."""
+
+    def __init__(self, source: bytes, toks: _Tokens, macros: MacroSettings):
+        self.source = source
+        self.t = toks
+        self.n = len(toks.text)
+        self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
+        self.local = _local_attribute_macros(source, toks.pp, self.is_attr)
+        self._macro: dict[bytes, bool] = {}
+        self.spans: list[tuple[int, int]] = []
+
+    def text(self, i: int) -> bytes | None:
+        return self.t.text[i] if i < self.n else None
+
+    def match_close(self, i: int, open_: bytes, close: bytes) -> int:
+        """Index of the token closing the bracket at i (or the last token)."""
+        depth = 0
+        text = self.t.text
+        for j in range(i, self.n):
+            tok = text[j]
+            if tok == open_:
+                depth += 1
+            elif tok == close:
+                depth -= 1
+                if depth == 0:
+                    return j
+        return self.n - 1
+
+    def match_angle(self, i: int) -> int:
+        depth = paren = 0
+        text = self.t.text
+        for j in range(i, self.n):
+            tok = text[j]
+            if tok in (b"(", b"[", b"{"):
+                paren += 1
+            elif tok in (b")", b"]", b"}"):
+                paren -= 1
+                if paren < 0:
+                    return j - 1
+            elif paren == 0:
+                if tok == b"<":
+                    depth += 1
+                elif tok in (b">", b">>"):
+                    depth -= len(tok)
+                    if depth <= 0:
+                        return j
+                elif tok == b";":
+                    return j - 1
+        return self.n - 1
+
+    def default_end(self, i: int) -> int:
+        """Index just past a default value starting at token i: the next `,` or `)` outside brackets."""
+        depth = 0
+        text = self.t.text
+        for j in range(i, self.n):
+            tok = text[j]
+            if tok in (b"(", b"[", b"{"):
+                depth += 1
+            elif tok in (b")", b"]", b"}"):
+                if depth == 0:
+                    return j
+                depth -= 1
+            elif depth == 0 and tok in (b",", b";"):
+                return j
+        return self.n
+
+    def is_macro(self, name: bytes) -> bool:
+        hit = self._macro.get(name)
+        if hit is None:
+            hit = self._macro[name] = (name in self.local or self.is_attr(name)
+                                       or _CAPS.fullmatch(name) is not None)
+        return hit
+
+    def declaration_follows(self, j: int) -> bool:
+        """Tokens from j read as the rest of a declaration (a type and a name, a keyword, a constructor)."""
+        text, kind = self.t.text, self.t.kind
+        words = 0
+        k = j
+        while k < self.n:
+            tok = text[k]
+            if kind[k] == "i":
+                if tok in _NOT_NAMES:
+                    return False
+                if tok in _DECL_KEYWORDS or self.is_macro(tok):
+                    return True
+                words += 1
+                k += 1
+                while k + 1 < self.n and text[k] == b"::" and kind[k + 1] == "i":
+                    k += 2
+                if k < self.n and text[k] == b"<":
+                    k = self.match_angle(k) + 1
+                continue
+            if tok in (b"*", b"&", b"&&") and words:
+                k += 1
+                continue
+            if tok == b"~" and k + 1 < self.n and kind[k + 1] == "i":
+                return True  # a destructor
+            if tok == b"(":
+                return words >= 1  # a function or a constructor
+            if tok == b"[" and self.text(k + 1) == b"[":
+                return True
+            return words >= 2
+        return words >= 2
+
+    def classify(self, i: int, tag: bool) -> int | None:
+        """End index (exclusive) of the tokens to blank for a macro at token i, or None."""
+        name = self.t.text[i]
+        j = i + 1
+        args_stmt = False
+        if self.text(j) == b"(":
+            close = self.match_close(j, b"(", b")")
+            args_stmt = any(t in (b";", b"{") for t in self.t.text[j:close])
+            j = close + 1
+        if self.is_ns(name) or self.is_stmt(name):
+            return j
+        if not self.is_macro(name):
+            return None
+        nxt = self.text(j)
+        if tag:
+            return j if nxt is not None and self.t.kind[j] == "i" and self.text(j + 1) in (
+                b"{", b":", b"final", b"<", b";") else None
+        if nxt is None or nxt == b"}" or args_stmt:
+            return j
+        if self.t.kind[j] == "i" and self.source.find(b"\n", self.t.end[j - 1], self.t.start[j]) != -1 \
+                and nxt not in _OPERATOR_WORDS:
+            return j  # standing alone on its line(s), the next line starts anew
+        return j if self.declaration_follows(j) else None
+
+    def run(self) -> list[tuple[int, int]]:
+        text, kind, starts, ends = self.t.text, self.t.kind, self.t.start, self.t.end
+        spans = self.spans
+        start, tag, lambda_attr = True, False, False
+        i = 0
+        while i < self.n:
+            tok, k = text[i], kind[i]
+            if k == "i":
+                if tok in _ALWAYS_CALLS and self.text(i + 1) == b"(":
+                    close = self.match_close(i + 1, b"(", b")")
+                    spans.append((starts[i], ends[close]))
+                    i = close + 1
+                    continue
+                if (lambda_attr or (i and text[i - 1] == b"]")) and (tok in _LAMBDA_ATTRS or (
+                        self.is_macro(tok) and self.text(i + 1) in (b"(", b"{", b"mutable", b"->"))):
+                    spans.append((starts[i], ends[i]))
+                    lambda_attr = True
+                    i += 1
+                    continue
+                lambda_attr = False
+                if start or tag:
+                    end = self.classify(i, tag)
+                    if end is not None:
+                        spans.append((starts[i], ends[end - 1]))
+                        i = end
+                        continue
+                if self.text(i + 2) == b"(" and kind[i + 1] == "i" and i and (kind[i - 1] == "i" or text[i - 1] in (
+                        b">", b"*", b"&", b"&&")) and (tok in self.local or self.is_attr(tok)):
+                    spans.append((starts[i], ends[i]))  # `static T CUTLASS_DEVICE f(...)`: before the name
+                    i += 1
+                    continue
+                if tok == b"template" and self.text(i + 1) == b"<":
+                    i = self.match_angle(i + 1) + 1
+                    start, tag = True, False
+                    continue
+                if tok in _ACCESS and self.text(i + 1) == b":":
+                    i += 2
+                    start, tag = True, False
+                    continue
+                if tok == b"__launch_bounds__" and self.text(i + 1) == b"(":
+                    i = self.match_close(i + 1, b"(", b")") + 1
+                    continue  # keeps the declaration's state, like a decl specifier
+                if tok in _TAGS:
+                    start, tag = False, True
+                elif tok not in _DECL_SPECIFIERS:
+                    start = tag = False
+            else:
+                lambda_attr = False
+                if tok in (b";", b"{", b"}"):
+                    start, tag = True, False
+                elif tok == b"=" and self.text(i + 1) == b"{" and i and kind[i - 1] == "i" and self.text(
+                        close := self.match_close(i + 1, b"{", b"}")) == b"}" and self.text(close + 1) in (b",", b")"):
+                    # `T x = {}` as a default argument: tree-sitter-cuda 0.21 cannot read it
+                    spans.append((starts[i], ends[close]))
+                    i = close + 1
+                    start = tag = False
+                    continue
+                elif tok == b"=" and i and text[i - 1] in (b"*", b"&", b"&&") and ends[i - 1] < starts[i]:
+                    # `T* = nullptr`: a default for an unnamed parameter, which tree-sitter-cuda 0.21 cannot read
+                    end = self.default_end(i + 1)
+                    spans.append((starts[i], ends[end - 1]))
+                    i = end
+                    start = tag = False
+                    continue
+                elif tok == b"[" and self.text(i + 1) == b"[":
+                    i = self.match_close(i, b"[", b"]") + 1
+                    continue  # a C++ attribute keeps the declaration's state
+                elif not (k == "s" and i and text[i - 1] == b"extern"):
+                    start = tag = False
+            i += 1
+        return spans
+
+
+def neutralise(source: bytes, macros: MacroSettings = MacroSettings()) -> bytes:
+    """`source` with the macros tree-sitter cannot read blanked; same length, same line breaks."""
+    toks = _tokens(source)
+    spans = _Walker(source, toks, macros).run()
+    if not spans and not toks.pp:
+        return source
+    buf = bytearray(source)
+    _neutralise_pp(buf, source, toks)
+    for a, b in spans:
+        _blank(buf, a, b)
+    out = bytes(buf)
+    assert len(out) == len(source)
+    return out
+
+
+_OPEN = {b"(": b")", b"[": b"]", b"{": b"}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+def bracket_problem(source: bytes) -> tuple[int, int, str] | None:
+    """The first unbalanced bracket as (0-based byte offset, 0, message), or None.
+
+    Only the first branch of each `#if`/`#ifdef` is read (the `#else`/`#elif`
+    branches often repeat an opening line), so code that compiles is balanced.
+    """
+    toks = _tokens(source)
+    pp = toks.pp
+    skipped: list[tuple[int, int]] = []  # byte ranges of #else/#elif branches
+    stack: list[list[int]] = []  # per #if nesting: [skipping from offset or -1]
+    for a, b in pp:
+        m = _PP_DIRECTIVE.match(source, a, b)
+        word = m.group(1) if m else b""
+        if word in (b"if", b"ifdef", b"ifndef"):
+            stack.append([-1])
+        elif word in (b"elif", b"else", b"elifdef", b"elifndef") and stack:
+            if stack[-1][0] == -1:
+                stack[-1][0] = b
+        elif word == b"endif" and stack:
+            top = stack.pop()
+            if top[0] != -1:
+                skipped.append((top[0], a))
+    skipped.sort()
+    open_: list[tuple[bytes, int]] = []
+    si = 0
+    for tok, pos in zip(toks.text, toks.start):
+        if tok not in _OPEN and tok not in _CLOSE:
+            continue
+        while si < len(skipped) and skipped[si][1] <= pos:
+            si += 1
+        if si < len(skipped) and skipped[si][0] <= pos:
+            continue
+        if tok in _OPEN:
+            open_.append((tok, pos))
+            continue
+        if not open_:
+            return pos, 0, f"unmatched `{tok.decode()}`"
+        opener, at = open_.pop()
+        if _OPEN[opener] != tok:
+            return at, 0, f"`{opener.decode()}` is closed by `{tok.decode()}`"
+    if open_:
+        opener, at = open_[-1]
+        return at, 0, f"`{opener.decode()}` is never closed"
+    return None
+
+
+_GUARD_IFNDEF = re.compile(rb"[ \t]*\#[ \t]*(?:ifndef[ \t]+(\w+)|if[ \t]+!\s*defined\s*\(?\s*(\w+)\s*\)?)\s*$")
+_GUARD_DEFINE = re.compile(rb"[ \t]*\#[ \t]*define[ \t]+(\w+)\s*(?:1\s*)?$")
+_PRAGMA_ONCE = re.compile(rb"[ \t]*\#[ \t]*pragma[ \t]+once\b")
+
+
+def first_code_offset(source: bytes) -> int:
+    """Byte offset of the first code, past comments, `#pragma once` and an include guard.
+
+    A header block may stand anywhere before this offset.
+    """
+    guard: bytes | None = None
+    for m in TOKEN.finditer(source):
+        k = m.lastgroup
+        if k == "c" or k is None:
+            continue
+        if k == "p":
+            line = m.group(k)
+            if _PRAGMA_ONCE.match(line):
+                continue
+            g = _GUARD_IFNDEF.match(line)
+            if g and guard is None:
+                guard = g.group(1) or g.group(2)
+                continue
+            d = _GUARD_DEFINE.match(line)
+            if d and guard is not None and d.group(1) == guard:
+                guard = b""  # the guard is complete
+                continue
+        return m.start(k) if guard in (None, b"") else _guard_start(source)
+    return len(source)
+
+
+def _guard_start(source: bytes) -> int:
+    """An `#ifndef X` not followed by `#define X` is code: the offset of that line."""
+    for m in TOKEN.finditer(source):
+        if m.lastgroup == "p" and _GUARD_IFNDEF.match(m.group("p")):
+            return m.start("p")
+    return 0  # pragma: no cover - only called when such a line exists

@@ -1,0 +1,104 @@
+"""Linting documents off the event loop: a per-document debounce, newest version wins.
+
+Each document has at most one pending timer. A change restarts it; when it
+fires, the text of that version is linted on a worker thread (the engine and
+config resolution, unchanged), and the result is published only if the
+document still has that version. A lint whose version went stale before it
+started is skipped; one that went stale while running is dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from karpathy_lint.config import ConfigError
+from karpathy_lint.engine import lint_source
+from karpathy_lint.languages import language_for
+from karpathy_lint.server.actions import Snapshot
+from karpathy_lint.server.diagnostics import (
+    DiagnosticStyle,
+    error_diagnostic,
+    to_diagnostic,
+)
+from karpathy_lint.server.documents import Document
+from karpathy_lint.server.positions import TextIndex
+from karpathy_lint.server.workspace_config import WorkspaceConfig
+
+
+@dataclass
+class Outcome:
+    snapshot: Snapshot | None  # None: not ours to lint (not a file, unknown language, excluded, disabled)
+    diagnostics: list
+    config_error: ConfigError | None = None
+    config_stamp: tuple = ()  # the config files as they were when this lint resolved its settings
+
+
+def lint_document(doc_uri: str, version, text: str, path: str | None, encoding: str, config: WorkspaceConfig,
+                  style: DiagnosticStyle) -> Outcome:
+    """Lint one version of one document (runs on a worker thread)."""
+    if path is None or language_for(path) is None:
+        return Outcome(None, [])
+    stamp = config.stamp(path)
+    resolved = config.resolve(path)
+    if not resolved.enabled:
+        return Outcome(None, [], resolved.error, stamp)
+    from karpathy_lint.discovery import is_excluded
+
+    if is_excluded(path, resolved.resolver):
+        return Outcome(None, [], resolved.error, stamp)
+    index = TextIndex(text, encoding)
+    result = lint_source(path, index.body, resolved.settings)
+    if result.error:
+        return Outcome(None, [error_diagnostic(result.error)], resolved.error, stamp)
+    snap = Snapshot(doc_uri, version, path, index, resolved.settings, result.findings)
+    return Outcome(snap, [to_diagnostic(index, f, style) for f in result.findings], resolved.error, stamp)
+
+
+class Scheduler:
+    def __init__(self, current, job, publish, delay: float):
+        """`current(uri)` -> the open Document or None; `job(doc)` -> Outcome (on a worker);
+        `publish(doc, outcome)` on the event loop for results that are still current."""
+        self.current, self.job, self.publish = current, job, publish
+        self.delay = delay
+        self.pending: dict[str, asyncio.TimerHandle] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="karpathy-lint")
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        handle = self.pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self.pending[uri] = loop.call_later(self.delay if delay is None else delay,
+                                            lambda: loop.create_task(self.run(uri)))
+
+    def cancel(self, uri: str) -> None:
+        handle = self.pending.pop(uri, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def run(self, uri: str):
+        """Lint the document's current version now; publish unless it changed meanwhile. Returns the Outcome."""
+        self.pending.pop(uri, None)
+        doc = self.current(uri)
+        if doc is None:
+            return None
+        version, text = doc.version, doc.text
+        outcome = await asyncio.get_running_loop().run_in_executor(self.pool, self._job_if_current, uri, version, text)
+        now = self.current(uri)
+        if outcome is None or now is None or now.version != version or now.text != text:
+            return None  # outdated: a newer version is scheduled or running
+        self.publish(now, outcome)
+        return outcome
+
+    def _job_if_current(self, uri: str, version, text: str):
+        doc = self.current(uri)
+        if doc is None or doc.version != version or doc.text != text:
+            return None  # stale before it started: skip the work
+        return self.job(Document(doc.uri, doc.path, text, version, doc.language_id))
+
+    def shutdown(self) -> None:
+        for handle in self.pending.values():
+            handle.cancel()
+        self.pending.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
