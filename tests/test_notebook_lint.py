@@ -315,3 +315,24 @@ def test_notebook_on_stdin_without_a_name_is_never_read_as_python(tmp_path):
             assert proc.stdout_bytes == source  # echoed unchanged, not Python text
     scaffold = scaffold_cli("-", input=source)
     assert scaffold.returncode == 2 and "--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout
+
+
+def test_render_and_server_leave_notebooks_alone(tmp_path):
+    """Their positions are cells: the site skips notebooks in a folder and names one given explicitly."""
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(DATA / "clean" / "good.py", src / "good.py")
+    nb = _write(src, "lecture.ipynb", notebook(SEEDED))
+    walked = lint("render", src, "-o", tmp_path / "site", "--isolated")
+    assert walked.returncode == 0, walked.output
+    assert (tmp_path / "site" / "good.py.html").exists() and not list((tmp_path / "site").glob("*.ipynb*"))
+    named = lint("render", src / "good.py", nb, "-o", tmp_path / "site2", "--isolated")
+    assert named.returncode == 2 and "lecture.ipynb: notebooks are not rendered" in named.stderr
+    pytest.importorskip("pygls")
+    from karpathy_lint.server.diagnostics import DiagnosticStyle
+    from karpathy_lint.server.linting import lint_document
+    from karpathy_lint.server.workspace_config import WorkspaceConfig
+
+    outcome = lint_document(nb.as_uri(), 1, nb.read_text(encoding="utf-8"), str(nb), "utf-16", WorkspaceConfig(),
+                            DiagnosticStyle(None))
+    assert outcome.snapshot is None and outcome.diagnostics == []

@@ -37,7 +37,8 @@ class Outcome:
 def lint_document(doc_uri: str, version, text: str, path: str | None, encoding: str, config: WorkspaceConfig,
                   style: DiagnosticStyle) -> Outcome:
     """Lint one version of one document (runs on a worker thread)."""
-    if path is None or language_for(path) is None:
+    spec = language_for(path) if path is not None else None
+    if spec is None or spec.name == "notebook":  # a notebook's positions are cells, not lines of its JSON text
         return Outcome(None, [])
     stamp = config.stamp(path)
     resolved = config.resolve(path)
