@@ -332,6 +332,7 @@ def _cuda_add_header(model: SourceModel, body: bytes, title: str, settings) -> t
 
 def scaffold_source(path: str, source: bytes, settings, module: str | None = None) -> Result:
     """Scaffold one file's bytes; raises ScaffoldError (and changes nothing) when it cannot."""
+    settings = with_project_name(path, settings)
     spec = language_for(path)
     if spec is not None and spec.name == "notebook":
         from .scaffold_notebook import scaffold_notebook
@@ -434,8 +435,20 @@ def template_text(name: str) -> str:
     return resources.files(__package__ or "karpathy_lint.codemods").joinpath("templates").joinpath(name).read_text(encoding="utf-8")
 
 
+def with_project_name(path: str, settings):
+    """Settings naming a project: the configured or pyproject name, else the repository folder's name."""
+    if settings.project:
+        return settings
+    import dataclasses
+
+    from karpathy_lint.config import repository_name
+
+    return dataclasses.replace(settings, project=repository_name(path))
+
+
 def create_new(path: str, settings, module: str | None = None) -> Result:
     """The contents of a new annotated file for `path` (which must not exist)."""
+    settings = with_project_name(path, settings)
     language = language_for(path)
     if language is None or not language.template:
         suffix = os.path.splitext(path)[1].lower()

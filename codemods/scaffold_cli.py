@@ -2,7 +2,7 @@
 
 `karpathy-scaffold [OPTIONS] PATHS...`: add the header block to files that
 lack one, merge the Function List of files that have one, create annotated
-files for paths that do not exist, `-` reads stdin and writes stdout.
+files for paths that do not exist when `--new` is given, `-` reads stdin and writes stdout.
 Exit codes: 0 nothing to change or changes written; 1 with --check/--diff
 when something would change; 2 a usage/config error or a file that could not
 be scaffolded (one line on stderr each; that file is left untouched).
@@ -39,6 +39,9 @@ def _error(path: str, message: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=str)
 @click.option("--module", "module", default=None, metavar="TEXT",
               help="The title for the `Module:` line of new headers (default: the file name).")
+@click.option("--new", "new", is_flag=True,
+              help="Create files that do not exist from the template (.py, .cu, .cuh); without it a missing path "
+                   "is an error.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file would change.")
 @click.option("--diff", is_flag=True, help="Write nothing; print a unified diff and exit 1 if any file would change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
@@ -52,12 +55,14 @@ def _error(path: str, message: str) -> None:
 @click.option("--force-exclude", is_flag=True,
               help="Apply `exclude` settings and .gitignore to files named on the command line too (pre-commit).")
 @click.version_option(__version__, prog_name="karpathy-scaffold")
-def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filename, adopt_comments, force_exclude):
+def main(paths, module, new, check, diff, quiet, config_file, isolated, stdin_filename, adopt_comments,
+         force_exclude):
     """Write Karpathy-style header blocks into PATHS (files or folders).
 
     A file without a header gets one; a file with one gets only the missing
-    Function List entries and updated params; a path that does not exist is
-    created from a template (.py, .cu). Nothing a person wrote is removed.
+    Function List entries and updated params; with --new, a path that does
+    not exist is created from a template (.py, .cu). Nothing a person wrote
+    is removed.
     """
     try:
         resolver = ConfigResolver(config_file, isolated)
@@ -65,9 +70,10 @@ def main(paths, module, check, diff, quiet, config_file, isolated, stdin_filenam
             if len(paths) != 1:
                 raise click.UsageError("`-` (stdin) cannot be combined with other paths")
             sys.exit(_run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comments))
-        sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude, adopt_comments))
+        sys.exit(_run_paths(list(paths), resolver, module, check, diff, quiet, force_exclude, adopt_comments, new))
     except ConfigError as exc:
-        click.echo(f"karpathy-scaffold: error: {exc}", err=True)
+        for line in str(exc).splitlines():
+            click.echo(f"karpathy-scaffold: error: {line}", err=True)
         sys.exit(ExitCode.ERROR)
 
 
@@ -104,7 +110,7 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comme
 
 
 def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False,
-               adopt_comments=False) -> int:
+               adopt_comments=False, new=False) -> int:
     existing = [p for p in paths if os.path.lexists(p)]
     missing = [p for p in paths if not os.path.lexists(p)]
     found = discover(existing, resolver, force_exclude)
@@ -128,6 +134,10 @@ def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exc
             click.echo(f"{result.path}: {verb}", err=True)
 
     for path in missing:
+        if not new:  # a typo must not create a file
+            _error(path, "does not exist (use --new to create it from the template)")
+            errors += 1
+            continue
         settings = resolver.for_path(path)
         try:
             result = create_new(path, settings, module)

@@ -20,8 +20,14 @@ DEFAULT_DIR = ".karpathy_lint_cache"
 LAYOUT = "v2"
 
 
-def cache_root(cache_dir: str | None) -> str:
-    return cache_dir or os.environ.get("KARPATHY_LINT_CACHE_DIR") or DEFAULT_DIR
+def cache_root(cache_dir: str | None, project_dir: str | None = None) -> str:
+    """--cache-dir, else $KARPATHY_LINT_CACHE_DIR, else `.karpathy_lint_cache` in the project root (as ruff does)."""
+    return cache_dir or os.environ.get("KARPATHY_LINT_CACHE_DIR") or os.path.join(project_dir or ".", DEFAULT_DIR)
+
+
+def project_dir(settings) -> str:
+    """The project root: the folder of the config file that applies, else the current folder."""
+    return settings.root if settings.source else "."
 
 
 def _version() -> str:
@@ -177,10 +183,10 @@ def _is_cache_folder(root: str) -> bool:
         return False
 
 
-def clean_cache(cache_dir: str | None) -> str | None:
+def clean_cache(cache_dir: str | None, project: str | None = None) -> str | None:
     import shutil
 
-    root = cache_root(cache_dir)
+    root = cache_root(cache_dir, project)
     if os.path.isdir(root) and _is_cache_folder(root):
         shutil.rmtree(root, ignore_errors=True)
         return root

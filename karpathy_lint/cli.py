@@ -22,12 +22,32 @@ class DefaultGroup(click.Group):
 
     def parse_args(self, ctx, args):
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            if args and not args[0].startswith("-") and not os.path.lexists(args[0]):
+                self._suggest_command(args[0])
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def _suggest_command(self, word: str) -> None:
+        """`karpathy-lint chekc`: a word that is no path and looks like a subcommand is a typo."""
+        import difflib
+
+        close = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.6)
+        if close:
+            raise click.UsageError(f"no such command or path `{word}`; did you mean `{close[0]}`?")
+
+    def format_options(self, ctx, formatter):
+        """`karpathy-lint --help` lists the check options too: `check` is what a bare run does."""
+        super().format_options(ctx, formatter)
+        command = self.commands["check"]
+        with click.Context(command, info_name="check", parent=ctx) as sub:
+            records = [r for r in (p.get_help_record(sub) for p in command.get_params(sub)) if r]
+        with formatter.section("Check options (karpathy-lint [OPTIONS] [PATHS]...)"):
+            formatter.write_dl(records)
+
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"karpathy-lint: error: {message}", err=True)
+    for line in message.splitlines() or [""]:  # a config with several bad entries: one line each
+        click.echo(f"karpathy-lint: error: {line}", err=True)
     sys.exit(ExitCode.ERROR)
 
 
@@ -61,11 +81,13 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 def _validate_selectors(values: tuple[str, ...], flag: str) -> None:
     if not values:
         return  # no registry import on the common path
+    from karpathy_lint.config import rule_suggestion
     from karpathy_lint.registry import resolve_selector
 
-    for v in values:
-        if resolve_selector(v) is None:
-            raise click.UsageError(f"{flag}: unknown rule {v!r} (see `karpathy-lint rule --all`)")
+    unknown = [v for v in values if resolve_selector(v) is None]
+    if unknown:
+        raise click.UsageError("; ".join(f"{flag}: unknown rule {v!r}{rule_suggestion(v) or ' (see `karpathy-lint rule --all`)'}"
+                                         for v in unknown))
 
 
 @main.command()
@@ -73,28 +95,33 @@ def _validate_selectors(values: tuple[str, ...], flag: str) -> None:
 @click.option("--select", multiple=True, help="Rules to check (codes, prefixes like KL2, names, or ALL); replaces the config's.")
 @click.option("--extend-select", multiple=True, help="Rules to check in addition to the config's selection.")
 @click.option("--ignore", multiple=True, help="Rules to skip, in addition to the config's.")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
-              default="text", show_default=True, help="Output format.")
+@click.option("--output-format", "--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              default="text", show_default=True, help="Output format (`--format` is the same option).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this config file; no discovery.")
 @click.option("--isolated", is_flag=True, help="Ignore every config file.")
 @click.option("--fix", is_flag=True, help="Apply safe fixes to the files.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff, apply unsafe fixes too.")
 @click.option("--diff", is_flag=True, help="Show the fixes as a diff instead of writing them; exit 1 if any.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings remain.")
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 even when findings remain; a failed run (usage or config error, a missing path, "
+                   "a file that could not be checked) still exits 2.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no summary, no progress.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="Cache folder (default .karpathy_lint_cache).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
 @click.option("--force-exclude", is_flag=True, help="Apply excludes to files named on the command line too.")
 @click.option("--stdin-filename", default=None, help="The name of the file read from `-` (stdin).")
-@click.option("--statistics", is_flag=True, help="Print the count of findings per rule.")
+@click.option("--statistics", is_flag=True, help="Print only the count of findings per rule (a table; JSON with "
+              "--output-format json).")
 @click.option("--output-file", "-o", type=click.Path(dir_okay=False, writable=True), default=None, help="Write the report to this file.")
-@click.option("--show-settings", is_flag=True, help="Print the resolved settings for the first path and exit.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the settings for the first path as TOML (and whether it is excluded, which rules apply).")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked and exit.")
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None, help="Hide findings recorded in this baseline file.")
 @click.option("--write-baseline", is_flag=True, help="With --baseline, record the current findings in it.")
 def check(paths, select, extend_select, ignore, fmt, config_file, isolated, fix, unsafe_fixes, diff, exit_zero, quiet,
-          no_cache, cache_dir, jobs, force_exclude, stdin_filename, statistics, output_file, show_settings, baseline,
-          write_baseline):
+          no_cache, cache_dir, jobs, force_exclude, stdin_filename, statistics, output_file, show_settings, show_files,
+          baseline, write_baseline):
     """Check PATHS (files or folders; default `.`)."""
     from karpathy_lint.config import ConfigError
     from karpathy_lint.runner import CheckOptions, run_check
@@ -109,7 +136,7 @@ def check(paths, select, extend_select, ignore, fmt, config_file, isolated, fix,
         config_file=config_file, isolated=isolated, fix=fix, unsafe_fixes=unsafe_fixes, diff=diff,
         exit_zero=exit_zero, quiet=quiet, use_cache=not no_cache, cache_dir=cache_dir, jobs=jobs,
         force_exclude=force_exclude, stdin_filename=stdin_filename, statistics=statistics, output_file=output_file,
-        show_settings=show_settings, baseline=baseline, write_baseline=write_baseline,
+        show_settings=show_settings, show_files=show_files, baseline=baseline, write_baseline=write_baseline,
     )
     try:
         code = run_check(options)
@@ -125,7 +152,8 @@ def check(paths, select, extend_select, ignore, fmt, config_file, isolated, fix,
 @main.command()
 @click.argument("key", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Every rule.")
-@click.option("--output-format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--output-format", "--format", type=click.Choice(["text", "markdown", "json"]), default="text",
+              show_default=True)
 def rule(key, show_all, output_format):
     """Print the documentation of rule KEY (a code like KL202 or a name)."""
     from karpathy_lint.docs import render_rules
@@ -146,10 +174,15 @@ def rule(key, show_all, output_format):
 @main.command()
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None)
 def clean(cache_dir):
-    """Remove the cache folder."""
-    from karpathy_lint.cache import clean_cache
+    """Remove the cache folder (the project root's, found from the current folder as `check` finds it)."""
+    from karpathy_lint.cache import clean_cache, project_dir
+    from karpathy_lint.config import ConfigError, ConfigResolver
 
-    removed = clean_cache(cache_dir)
+    try:
+        project = project_dir(ConfigResolver().for_directory(os.getcwd()))
+    except ConfigError as exc:
+        _fail(str(exc))
+    removed = clean_cache(cache_dir, project)
     click.echo(f"removed {removed}" if removed else "no cache to remove")
 
 
@@ -167,21 +200,23 @@ def server(stdio):
 @main.command("verify-shapes", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("target", required=True)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES),
-              default="text", show_default=True)
+@click.option("--output-format", "--format", "fmt", type=click.Choice(FORMAT_NAMES),
+              default="text", show_default=True, help="Output format (`--format` is the same option).")
 @click.option("--report-unverified", is_flag=True, help="Report shape comments whose line never ran as findings.")
 @click.option("--pytest", "use_pytest", is_flag=True, help="Run TARGET with pytest instead of as a script.")
 @click.option("--include", multiple=True, help="Also check the shape comments in this file or folder (repeatable).")
 @click.option("--record", type=click.Path(dir_okay=False), default=None,
               help="Write every shape comment's result (runs, problems) to this JSON file.")
-def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, record):
+@click.option("--python", "python", default=None, metavar="PATH",
+              help="Run TARGET with this interpreter (the project's; default: the active virtual environment's).")
+def verify_shapes(target, args, fmt, report_unverified, use_pytest, include, record, python):
     """Run TARGET (a script, or tests with --pytest) and check every shape comment."""
     from karpathy_lint.config import ConfigError
     from karpathy_lint.shapes.cli import run_verify_shapes
 
     try:
         code = run_verify_shapes(target, list(args), fmt=fmt, report_unverified=report_unverified,
-                                 use_pytest=use_pytest, include=include, record=record)
+                                 use_pytest=use_pytest, include=include, record=record, python=python)
     except ConfigError as exc:
         _fail(str(exc))
     sys.exit(code)

@@ -49,7 +49,8 @@ class Settings:
     respect_gitignore: bool = True
     marker: str = "Karpathy"
     tag: str = "karpathys_code_comments"
-    project: str = "DeepSeek"
+    project: str = ""  # "" = not known: KL109 accepts any title, the scaffold uses the repository folder's name
+    project_from: str = ""  # "config" (the `project` key) or "pyproject" ([project].name, a guess)
     # global: where the linter looks and how it reads CUDA/C++ (not rule options)
     include: tuple[str, ...] = ("*.py", "*.pyi", "*.cu", "*.cuh", "*.ipynb")
     extend_include: tuple[str, ...] = ()
@@ -137,9 +138,10 @@ def _check_value(key: str, kind: str, value, where: str):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise bad("a list of strings")
         if kind == "codes":
-            for v in value:
-                if resolve_selector(v) is None:
-                    raise ConfigError(f"{where}: `{key}` names unknown rule {v!r}", where, key)
+            unknown = [v for v in value if resolve_selector(v) is None]
+            if unknown:
+                raise ConfigError("\n".join(f"{where}: `{key}` names unknown rule {v!r}{rule_suggestion(v)}"
+                                            for v in unknown), where, key)
         return tuple(value)
     if kind == "macros":
         from karpathy_lint.parse.cpp_macros import MACRO_NAME
@@ -154,16 +156,36 @@ def _check_value(key: str, kind: str, value, where: str):
     if kind == "per_file":
         if not isinstance(value, dict):
             raise bad("a table of glob = [codes]")
-        out = []
+        out, problems = [], []
         for glob, codes in value.items():
-            codes = _check_value(f"{key}.{glob}", "codes", codes, where)
-            out.append((glob, codes))
+            try:
+                out.append((glob, _check_value(f"{key}.{glob}", "codes", codes, where)))
+            except ConfigError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ConfigError("\n".join(problems), where, key)
         return tuple(out)
     raise AssertionError(kind)  # pragma: no cover
 
 
-def _load_table(path: Path) -> dict | None:
-    """The karpathy-lint table of a config file; None if it has none."""
+def rule_suggestion(selector: str) -> str:
+    """`; did you mean `shape-missing`?` for a near miss of a rule code or name, else ""."""
+    import difflib
+
+    from karpathy_lint.registry import all_rules
+
+    s = selector.strip()
+    keys = [r.name for r in all_rules()] + [r.code for r in all_rules()]
+    close = difflib.get_close_matches(s.lower() if not s.upper().startswith("KL") else s.upper(), keys, n=1,
+                                      cutoff=0.75)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+TABLE = "karpathy-lint"
+TABLE_ALIAS = "karpathy_lint"  # the import name: accepted, as many write it first
+
+
+def _read_toml(path: Path) -> dict:
     tomllib = _tomllib()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -173,14 +195,70 @@ def _load_table(path: Path) -> dict | None:
         raise ConfigError(f"{path}: config is not valid UTF-8", str(path)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", str(path)) from None
-    if path.name == "pyproject.toml":
-        table = data.get("tool", {}).get("karpathy-lint")
-        if table is None:
-            return None
-        if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [tool.karpathy-lint] must be a table", str(path))
-        return table
     return data
+
+
+def _tool_table(path: Path, data: dict) -> dict | None:
+    """`[tool.karpathy-lint]` (or its alias `[tool.karpathy_lint]`) of a pyproject; None if absent."""
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        return None
+    if TABLE in tool and TABLE_ALIAS in tool:
+        raise ConfigError(f"{path}: both [tool.{TABLE}] and [tool.{TABLE_ALIAS}]: keep one", str(path))
+    name = TABLE if TABLE in tool else TABLE_ALIAS if TABLE_ALIAS in tool else None
+    if name is None:
+        _warn_near_miss(path, tool)
+        return None
+    table = tool[name]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.{name}] must be a table", str(path))
+    return table
+
+
+_WARNED: set[tuple[str, str]] = set()
+
+
+def _warn_near_miss(path: Path, tool: dict) -> None:
+    """A `[tool.karpathy-lnt]` or `[tool.karpathy]` is a typo, not a choice: say it is not read."""
+    import difflib
+
+    for key in tool:
+        if (key.lower().startswith("karpathy") or difflib.get_close_matches(key.lower(), [TABLE], cutoff=0.75)) \
+                and (str(path), key) not in _WARNED:
+            _WARNED.add((str(path), key))
+            sys.stderr.write(f"karpathy-lint: warning: {path}: [tool.{key}] is not read; "
+                             f"did you mean [tool.{TABLE}]?\n")
+
+
+def _load_table(path: Path) -> dict | None:
+    """The karpathy-lint table of a config file; None if it has none."""
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        return _tool_table(path, data)
+    return data
+
+
+def pyproject_name(path: Path) -> str:
+    """`[project].name` of a pyproject.toml, or "" (unreadable files are the config reader's to report)."""
+    try:
+        project = _read_toml(path).get("project", {})
+    except ConfigError:
+        return ""
+    name = project.get("name") if isinstance(project, dict) else None
+    return name.strip() if isinstance(name, str) else ""
+
+
+def repository_name(path: str) -> str:
+    """The name of the folder holding `.git` above `path`, else of `path`'s own folder."""
+    directory = os.path.dirname(os.path.abspath(path))
+    probe = directory
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return os.path.basename(probe)
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return os.path.basename(directory) or "this project"
+        probe = parent
 
 
 def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
@@ -191,7 +269,7 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
         raise ConfigError(f"{path}: config file not found")
     table = _load_table(path)
     if table is None:
-        raise ConfigError(f"{path}: no [tool.karpathy-lint] table")
+        raise ConfigError(f"{path}: no [tool.{TABLE}] table")
     where = str(path)
     base = Settings()
     if "extend" in table:
@@ -200,6 +278,8 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
             raise ConfigError(f"{where}: `extend` must be a path string", where, "extend")
         base = settings_from_file((path.parent / target), _seen + (path,))
     values: dict = {}
+    problems: list[str] = []
+    bad_keys: list[str] = []
     options = all_options() if set(table) - set(_KEYS) - _META_KEYS else {}
     for key, value in table.items():
         if key in _META_KEYS:
@@ -209,10 +289,28 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
         elif key in options:
             name, kind = options[key][0].field, options[key][0].kind
         else:
-            known = ", ".join(sorted([*_KEYS, *all_options()]))
-            raise ConfigError(f"{where}: unknown key `{key}` in karpathy-lint config (known: {known})", where, key)
-        values[name] = _check_value(key, kind, value, where)
+            problems.append(f"{where}: unknown key `{key}`" + _did_you_mean(key, [*_KEYS, *all_options()]))
+            bad_keys.append(key)
+            continue
+        try:
+            values[name] = _check_value(key, kind, value, where)
+        except ConfigError as exc:
+            problems.extend(str(exc).splitlines())
+            bad_keys.append(key)
+    if problems:  # every bad entry at once, not one per run (the first key is the one an editor underlines)
+        raise ConfigError("\n".join(problems), where, bad_keys[0])
+    if "project" in values:
+        values["project_from"] = "config"
     return dataclasses.replace(base, root=str(path.parent), source=str(path)).updated(**values)
+
+
+def _did_you_mean(word: str, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    if not close and "_" in word:
+        close = [k for k in known if k == word.replace("_", "-")]
+    return f"; did you mean `{close[0]}`?" if close else f" (known: {', '.join(sorted(known))})"
 
 
 CONFIG_NAMES = ("karpathy-lint.toml", "pyproject.toml")
@@ -230,7 +328,8 @@ class ConfigResolver:
         self._by_dir: dict[str, Settings] = {}
         self._fixed: Settings | None = None
         if config_file is not None:
-            self._fixed = self._apply(settings_from_file(Path(config_file)))
+            config = settings_from_file(Path(config_file))
+            self._fixed = self._apply(_named(config, os.path.dirname(os.path.abspath(config_file))))
         elif isolated:
             self._fixed = self._apply(dataclasses.replace(Settings(), root=default_root or os.getcwd()))
 
@@ -254,13 +353,63 @@ class ConfigResolver:
             candidate = os.path.join(directory, name)
             if os.path.isfile(candidate):
                 if _load_table(Path(candidate)) is not None:
-                    found = self._apply(settings_from_file(Path(candidate)))
+                    found = self._apply(_named(settings_from_file(Path(candidate)), directory))
                     break
         if found is None:
             parent = os.path.dirname(directory)
             if parent and parent != directory:
-                found = self.for_directory(parent)
+                found = _named(self.for_directory(parent), directory, nearest_only=True)
             else:
                 found = self._apply(dataclasses.replace(Settings(), root=self.default_root or os.getcwd()))
         self._by_dir[directory] = found
         return found
+
+
+def _named(settings: Settings, directory: str, nearest_only: bool = False) -> Settings:
+    """Settings whose `project` comes from the nearest pyproject.toml's [project].name unless the config states it.
+
+    `nearest_only`: look in `directory` alone (its parents were looked at when their settings were made).
+    """
+    if settings.project_from == "config":
+        return settings
+    probe = directory
+    while True:
+        candidate = os.path.join(probe, "pyproject.toml")
+        if os.path.isfile(candidate):
+            name = pyproject_name(Path(candidate))
+            if name:
+                return dataclasses.replace(settings, project=name, project_from="pyproject")
+        parent = os.path.dirname(probe)
+        if nearest_only or parent == probe:
+            return settings
+        probe = parent
+
+
+def _toml_value(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+
+
+def settings_as_toml(settings: Settings) -> str:
+    """The settings as a `[tool.karpathy-lint]` table that reads back to the same values: the global keys,
+    then each rule's options as the rule declares them."""
+    lines = ["[tool.karpathy-lint]"]
+    for key, (name, kind) in _KEYS.items():
+        value = getattr(settings, name)
+        if value == "":  # not set (`project` without a name): a key may not be empty
+            lines.append(f"# {key} = (not set)")
+        elif kind == "per_file":  # an inline table: { "glob" = ["codes"] }
+            pairs = ", ".join(f"{_toml_value(glob)} = {_toml_value(codes)}" for glob, codes in value)
+            lines.append(f"{key} = {{ {pairs} }}" if pairs else f"{key} = {{}}")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, (option, rule) in all_options().items():
+        lines.append(f"{key} = {_toml_value(getattr(settings, option.field))}  # {rule.code} {rule.name}")
+    return "\n".join(lines) + "\n"

@@ -3,7 +3,10 @@
 Files that cannot be read or decoded are not findings: they come back as a
 `FileResult` with `error` set, which the CLI prints as one line and turns into
 exit code 2. A file that does not parse gets only the rules that read broken
-files (KL001, syntax-error) and sets `syntax_error` (exit code 2).
+files (KL001, syntax-error), sets `syntax_error` and, whatever the selection,
+`error` (it could not be checked: exit code 2), unless the file says
+`karpathy-lint: file-ignore[KL001]`. A Python file with a PEP 263 coding
+cookie is decoded as Python decodes it.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from karpathy_lint.model import Finding, SourceModel
 from karpathy_lint.registry import all_rules, enabled_codes
 from karpathy_lint.rule import Rule
 from karpathy_lint.suppressions import collect as collect_suppressions
+from karpathy_lint.suppressions import file_ignored_in_text
 
 
 @dataclass
@@ -60,25 +64,73 @@ def preload(languages) -> None:
         LANGUAGES[name].load_grammar()
 
 
-def build_model(path: str, source: bytes, settings) -> SourceModel:
-    """Decode and parse; raises InputError for undecodable input."""
+def declared_encoding(path: str, source: bytes) -> str | None:
+    """The PEP 263 coding cookie of a Python file when it names something other than UTF-8, else None.
+
+    Read as Python reads it (`tokenize.detect_encoding`); a cookie Python rejects is an InputError.
+    """
+    spec = language_for(path)
+    if b"coding" not in source[:512] or spec is None or spec.name != "python":  # PEP 263 is Python's
+        return None
+    import codecs
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as exc:
+        message = str(exc)  # "unknown encoding for 'x.py': klingon" -> "unknown encoding: klingon"
+        head, _, detail = message.partition(" for ")
+        raise InputError(f"{head}: {detail.split(': ', 1)[-1]}" if detail else message) from None
+    name = codecs.lookup(encoding).name
+    return None if name in ("utf-8", "utf-8-sig") else encoding
+
+
+def to_utf8(path: str, source: bytes) -> tuple[bytes, str | None]:
+    """(UTF-8 bytes to parse, the declared encoding or None): every offset in a model is into these bytes."""
+    encoding = declared_encoding(path, source)
+    if encoding is None:
+        return source, None
+    try:
+        return source.decode(encoding).encode("utf-8"), encoding
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid {encoding}: byte 0x{source[exc.start]:02x} on line {line}") from None
+
+
+def build_model(path: str, source: bytes, settings, utf8: bool = False) -> SourceModel:
+    """Decode and parse; raises InputError for undecodable input.
+
+    A Python file with a coding cookie is transcoded to UTF-8 first (unless `utf8`: already done).
+    """
     language = language_for(path)
     if language is None:
         raise InputError(not_readable_message())
+    if not utf8:
+        source, _ = to_utf8(path, source)
     text = decode(source)
     return language.parse(path, source, text, settings)
 
 
-def lint_source(path: str, source: bytes, settings) -> FileResult:
-    """Decode, parse once, run the enabled rules, drop suppressed findings."""
+def lint_source(path: str, source: bytes, settings, utf8: bool = False) -> FileResult:
+    """Decode, parse once, run the enabled rules, drop suppressed findings.
+
+    `utf8`: the bytes were already transcoded from a declared encoding (see `to_utf8`).
+    """
     result = FileResult(path=path)
     _, body = split_bom(source)
     try:
-        model = build_model(path, body, settings)
+        model = build_model(path, body, settings, utf8)
     except InputError as exc:
         result.error = str(exc)
         return result
-    result.syntax_error = model.syntax_error is not None
+    e = model.syntax_error
+    if e is not None:
+        if file_ignored_in_text(model.text, "KL001"):
+            return result  # `karpathy-lint: file-ignore[KL001]`: skipped on purpose, not a failure
+        # whatever the selection, a file that could not be checked is said (stderr, summary, exit 2)
+        result.error = f"syntax error on line {e.line}: {e.message} (file not checked)"
+    result.syntax_error = e is not None
     result.findings = check_model(model, settings)
     return result
 
@@ -95,10 +147,19 @@ def check_model(model: SourceModel, settings) -> list[Finding]:
     elif not model.text.strip():
         return []
     findings = [f for rule in rules for f in rule().check(model, settings)]
-    if findings and model.syntax_error is None:
+    directive_rules = [r for r in rules if r.reads_directives]  # KL002: what each directive hid
+    if (findings or directive_rules) and model.syntax_error is None:
         sup = collect_suppressions(model)
         findings = [f for f in findings if not sup.hides(f)]
+        codes = {r.code for r in rules}
+        for rule in directive_rules:
+            findings.extend(rule().check_directives(model, sup, codes, _all_codes()))
     if model.cells is not None:  # a notebook: positions move into the cells (fix edits keep their offsets)
         findings = [model.cells.place(model, f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return findings
+
+
+@lru_cache(maxsize=1)
+def _all_codes() -> frozenset[str]:
+    return frozenset(r.code for r in all_rules())

@@ -10,7 +10,7 @@ import dataclasses
 from typing import NamedTuple, TextIO
 
 from karpathy_lint.diff import unified_diff
-from karpathy_lint.engine import FileResult, lint_source
+from karpathy_lint.engine import FileResult, lint_source, to_utf8
 from karpathy_lint.files import InputError, read_bytes, split_bom, write_atomic
 from karpathy_lint.fixes import apply_edits, select_fixes
 from karpathy_lint.languages import language_for
@@ -27,6 +27,8 @@ class Fixed(NamedTuple):
 def fix_source(path: str, source: bytes, settings, unsafe: bool = False, first: FileResult | None = None) -> Fixed:
     """Fix `source`; `first` is its lint when the caller has it already (no second parse of the same bytes).
 
+    A file with a PEP 263 coding cookie is fixed in UTF-8 (where every edit offset points) and written back
+    in its declared encoding; if a fix brings a character that encoding cannot hold, nothing is changed.
     A notebook (.ipynb) is fixed cell by cell and written back as JSON; it raises InputError (one line)
     when the notebook cannot be written back safely.
     """
@@ -37,8 +39,12 @@ def fix_source(path: str, source: bytes, settings, unsafe: bool = False, first: 
         new, applied = fix_notebook(path, source, settings, unsafe)
         return Fixed(new, applied, lint_source(path, split_bom(new)[1], settings))
     bom, body = split_bom(source)
+    try:
+        body, encoding = to_utf8(path, body)
+    except InputError as exc:
+        return Fixed(source, 0, FileResult(path=path, error=str(exc)))
     applied = 0
-    result = first if first is not None else lint_source(path, body, settings)
+    result = first if first is not None else lint_source(path, body, settings, utf8=True)
     for _ in range(MAX_ROUNDS):
         if result.error or result.syntax_error:
             break
@@ -50,7 +56,14 @@ def fix_source(path: str, source: bytes, settings, unsafe: bool = False, first: 
             break
         applied += len({(e.start, e.end, e.content) for e in edits})
         body = new_body
-        result = lint_source(path, body, settings)
+        result = lint_source(path, body, settings, utf8=True)
+    if encoding is not None:
+        if not applied:
+            return Fixed(source, 0, result)
+        try:
+            body = body.decode("utf-8").encode(encoding)
+        except UnicodeEncodeError:  # the declared encoding cannot hold what a fix wrote: keep the file
+            return Fixed(source, 0, first if first is not None else result)
     return Fixed(bom + body, applied, result)
 
 

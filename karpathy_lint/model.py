@@ -143,6 +143,9 @@ class Definition:
     body_start: int
     statements: int
     tensor_work: bool = False
+    # (what, line) of each call or operator that makes this function tensor work, in source order:
+    # "torch.softmax", "x.view", "einsum", "@"
+    tensor_calls: tuple[tuple[str, int], ...] = ()
     listable: bool = True
     private: bool = False
     type_checking: bool = False

@@ -123,30 +123,65 @@ def _similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b).ratio() >= 0.6
 
 
-def entry_line_text(d: Definition, description: str = PLACEHOLDER_DESCRIPTION) -> str:
-    return f"{d.display} - {description}"
+CONTINUATION_INDENT = "    "  # a wrapped description continues on lines indented deeper than the entry
 
 
-def insertion_point(model: SourceModel) -> tuple[int, str]:
-    """(byte offset, text before the new entry) for appending to the Function List."""
+def entry_line_text(d: Definition, description: str = PLACEHOLDER_DESCRIPTION, width: int = 0,
+                    lead: str = "\n") -> str:
+    """`display - description`; past `width` characters the description wraps onto continuation lines,
+    each `lead` (newline, decoration, indent) plus four spaces, as the convention documents."""
+    line = f"{d.display} - {description}"
+    indent = lead.lstrip("\r\n")
+    if not width or len(indent) + len(line) <= width:
+        return line
+    import textwrap
+
+    room = max(20, width - len(indent) - len(CONTINUATION_INDENT))
+    rest = textwrap.wrap(description, room, break_long_words=False, break_on_hyphens=False) or [description]
+    first, rest = (f"{d.display} - {rest[0]}", rest[1:]) if len(indent) + len(d.display) + 3 + len(rest[0]) <= width \
+        else (f"{d.display} -", rest)
+    return first + "".join(lead + CONTINUATION_INDENT + part for part in rest)
+
+
+def insertion_point(model: SourceModel, d: Definition | None = None) -> tuple[int, str]:
+    """(byte offset, text before the new entry) for adding `d` to the Function List: after the entry of the
+    nearest definition above it, else first; without `d`, after the last entry."""
     header = model.header
     assert header is not None
     fl = header.section("function_list")
     assert fl is not None and fl.title_line is not None
-    anchor_line = fl.title_line
     indent = ""
     if header.entries:
-        last = header.entries[-1]
-        offset = last.end
         first_line = next(hl for hl in header.lines if hl.line == header.entries[0].line)
         indent = first_line.text[: len(first_line.text) - len(first_line.text.lstrip())]
-        anchor = next(hl for hl in header.lines if hl.line == last.end_line)
+    after = _entry_before(model, d) if d is not None else (header.entries[-1] if header.entries else None)
+    if after is not None:
+        offset = after.end
+        anchor = next(hl for hl in header.lines if hl.line == after.end_line)
     else:
-        anchor = anchor_line
+        anchor = fl.title_line
         offset = anchor.start + len(anchor.text.encode("utf-8"))
-        indent = anchor.text[: len(anchor.text) - len(anchor.text.lstrip())]
-    prefix = anchor.prefix
-    return offset, header.newline + _leading(model, anchor) + prefix + indent
+        if not header.entries:
+            indent = anchor.text[: len(anchor.text) - len(anchor.text.lstrip())]
+    return offset, header.newline + _leading(model, anchor) + anchor.prefix + indent
+
+
+def _entry_before(model: SourceModel, d: Definition) -> ListEntry | None:
+    """The entry of the last listed definition that comes before `d` in the file (source order)."""
+    header = model.header
+    assert header is not None
+    by_key: dict[str, ListEntry] = {}
+    for e in header.entries:
+        if e.name and not (e.malformed and not e.name):
+            by_key.setdefault(entry_key(e.name), e)
+    best = None
+    for other in model.definitions:
+        if other.start >= d.start:
+            break
+        entry = by_key.get(other.qualname)
+        if entry is not None:
+            best = entry
+    return best
 
 
 def _leading(model: SourceModel, hl) -> str:

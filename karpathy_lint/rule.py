@@ -73,12 +73,19 @@ class Rule:
     languages: ClassVar[tuple[str, ...]]  # names from karpathy_lint.languages; each rule states its own
     fix_applicability: ClassVar[Applicability | None] = None  # "safe", "unsafe" or None
     reads_broken_files: ClassVar[bool] = False  # runs on a file that does not parse (only KL001 does)
+    # runs after the other rules, on the suppression directives and what each hid (only KL002 does)
+    reads_directives: ClassVar[bool] = False
     options: ClassVar[tuple[Option, ...]] = ()  # the settings this rule reads (karpathy_lint.rule.Option)
     VALID: ClassVar[list[Valid]] = []
     INVALID: ClassVar[list[Invalid]] = []
 
     def check(self, model: SourceModel, settings) -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def check_directives(self, model: SourceModel, suppressions, enabled: set[str],
+                         all_codes: frozenset[str]) -> Iterator[Finding]:
+        """For `reads_directives` rules: findings about the directives, once the others' findings are filtered."""
+        return iter(())
 
     @classmethod
     def fixable(cls) -> bool:

@@ -7,11 +7,10 @@ import sys
 from dataclasses import dataclass, field
 
 from karpathy_lint.batch import lint_files
-from karpathy_lint.config import ConfigResolver
+from karpathy_lint.config import ConfigResolver, settings_as_toml
 from karpathy_lint.discovery import discover, is_excluded
-from karpathy_lint.engine import FileResult, lint_source
+from karpathy_lint.engine import FileResult, enabled_rules, lint_source
 from karpathy_lint.exit_codes import ExitCode
-from karpathy_lint.registry import all_options
 from karpathy_lint.report import FORMATS, Run, render
 
 
@@ -37,6 +36,7 @@ class CheckOptions:
     statistics: bool = False
     output_file: str | None = None
     show_settings: bool = False
+    show_files: bool = False
     baseline: str | None = None
     write_baseline: bool = False
     report_to_stderr: bool = False  # set for `- --fix`: stdout holds the fixed source
@@ -71,7 +71,9 @@ def run_check(options: CheckOptions) -> ExitCode:
     resolver = ConfigResolver(options.config_file, options.isolated, adjust=_adjuster(options))
     if options.show_settings:
         return _show_settings(options, resolver)
-    run = Run(statistics=options.statistics)
+    if options.show_files:
+        return _show_files(options, resolver)
+    run = Run()
     if options.paths == ["-"]:
         results = [_check_stdin(options, resolver)]
         run.files_checked = 1
@@ -106,12 +108,15 @@ def _check_paths(options: CheckOptions, resolver, run) -> list[FileResult]:
     """Discover, lint (through the cache unless fixing), then fix or diff."""
     found = discover(options.paths, resolver, options.force_exclude)
     run.errors.extend(found.errors)
+    if not found.files and not found.errors:
+        _warn_nothing_to_check(options.paths, resolver)
     fixing = options.fix or options.diff
     root = None
     if options.use_cache and not fixing:
-        from karpathy_lint.cache import cache_root
+        from karpathy_lint.cache import cache_root, project_dir
 
-        root = cache_root(options.cache_dir)
+        first = found.files[0] if found.files else os.path.join(os.getcwd(), "x.py")
+        root = cache_root(options.cache_dir, project_dir(resolver.for_path(first)))
     bar = _Progress(len(found.files)) if _progress_enabled(options, len(found.files)) else None
     try:
         results = lint_files(found.files, resolver, options.jobs, root, bar.advance if bar else None,
@@ -128,7 +133,28 @@ def _check_paths(options: CheckOptions, resolver, run) -> list[FileResult]:
     return results
 
 
+def _warn_nothing_to_check(paths: list[str], resolver) -> None:
+    """"0 files checked" is said on stderr, naming what a folder walk picks up (the `include` setting)."""
+    from karpathy_lint.languages import LANGUAGES
+
+    first = paths[0] if paths else "."
+    settings = resolver.for_path(os.path.join(first, "x.py") if os.path.isdir(first) else first)
+    patterns = tuple(settings.include) + tuple(settings.extend_include)
+    kinds = " or ".join(spec.label for spec in LANGUAGES.values())
+    sys.stderr.write(f"karpathy-lint: warning: no {kinds} files ({', '.join(patterns)}) under "
+                     f"{', '.join(paths)}\n")
+
+
 def _report(run, options: CheckOptions) -> None:
+    if options.statistics:  # only the table, as ruff prints it, in every format
+        from karpathy_lint.report.statistics import render_statistics
+
+        if options.output_file:
+            with open(options.output_file, "w", encoding="utf-8") as handle:
+                render_statistics(options.fmt, run, handle)
+        else:
+            render_statistics(options.fmt, run, sys.stderr if options.report_to_stderr else sys.stdout)
+        return
     human = FORMATS[options.fmt].human
     if options.diff and human:
         return  # the diff is the report
@@ -206,15 +232,30 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
     return lint_source(name, source, settings)
 
 
+def _show_files(options: CheckOptions, resolver) -> ExitCode:
+    """`--show-files`: the files a check of the same paths would read, one per line (ruff's flag)."""
+    found = discover(options.paths, resolver, options.force_exclude)
+    for path in found.files:
+        sys.stdout.write(path + "\n")
+    for path, message in found.errors:
+        sys.stderr.write(f"karpathy-lint: error: {path}: {message}\n")
+    return ExitCode.ERROR if found.errors else ExitCode.CLEAN
+
+
 def _show_settings(options: CheckOptions, resolver) -> ExitCode:
+    """`--show-settings PATH`: TOML that can be pasted back, plus whether PATH is excluded and the rules that apply."""
     target = options.paths[0]
-    settings = resolver.for_path(target if not os.path.isdir(target) else os.path.join(target, "x.py"))
+    probe = target if not os.path.isdir(target) else os.path.join(target, "x.py")
+    settings = resolver.for_path(probe)
+    codes = {r.code for r in enabled_rules(settings, probe)}
+    excluded = is_excluded(probe, resolver)
     print(f"# settings for {target}")
-    print(f"# from {settings.source or '(defaults)'}")
-    for f in dataclasses.fields(settings):
-        if f.name in ("source", "options"):
-            continue
-        print(f"{f.name.replace('_', '-')} = {getattr(settings, f.name)!r}")
-    for key, (option, rule) in all_options().items():  # each rule's own options, as it declares them
-        print(f"{key} = {getattr(settings, option.field)!r}  # {rule.code} {rule.name}")
+    print(f"# from {settings.source or '(defaults: no config file)'}")
+    print(f"# excluded: {'yes' if excluded else 'no'}")
+    print(f"# rules that apply: {' '.join(sorted(codes))}")
+    if settings.project_from == "pyproject":
+        print("# project: guessed from [project].name of the nearest pyproject.toml (KL109's rewrite is unsafe)")
+    elif not settings.project:
+        print("# project: not known (KL109 accepts any title; the scaffold writes the repository folder's name)")
+    sys.stdout.write(settings_as_toml(settings))
     return ExitCode.CLEAN

@@ -12,7 +12,10 @@ class SyntaxError_(Rule):
     closed by the wrong bracket (on the opening bracket's line), an unreadable
     region over the header block, or more than half of the code unparsed.
     No other rule runs on that file, and the exit code is 2; the other files
-    are still checked.
+    are still checked. Whatever the selection (`--ignore KL001`, a baseline),
+    the file is also reported on stderr and in the summary as one that could
+    not be checked, so the exit code always matches what was printed;
+    `# karpathy-lint: file-ignore[KL001]` in the file skips it on purpose.
 
     ## Why is this bad?
     Nothing else about a file can be checked until it parses.

@@ -42,7 +42,7 @@ class SectionMissing(Rule):
         Invalid('"""\nModule: M\n<karpathys_code_comments>\n** Function List **\nf(x) - y\n'
                 '</karpathys_code_comments>\n"""\n', line=3, count=2,
                 column=1,
-                message="header has no `** This File's Role in DeepSeek **` section"),
+                message="header has no `** This File's Role in <project> **` section"),
         Invalid(header().replace("** Technical Deep Dive **", "** Deep Dive **"), line=4,
                 column=1,
                 message="header has no `** Technical Deep Dive **` section (found unknown section(s): 'Deep Dive')"),
@@ -62,6 +62,6 @@ class SectionMissing(Rule):
                 hint = f" (found unknown section(s): {', '.join(repr(u) for u in unknown)})" if unknown else ""
                 yield self.finding_at_line(
                     model, h.open_tags[0].line,
-                    f"header has no `** {title.format(project=settings.project)} **` section{hint}",
+                    f"header has no `** {title.format(project=settings.project or '<project>')} **` section{hint}",
                     symbol=f"<section:{kind}>",
                 )

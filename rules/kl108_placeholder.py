@@ -1,14 +1,14 @@
-import re
-
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 from ._examples import CU_F, cuda_header, header
+from ._placeholders import placeholder_pattern
 
 
 class PlaceholderLeft(Rule):
     """## What it does
     Checks that the header holds no placeholder: `TODO`, `FIXME`, `XXX` or
-    `<describe>` (the `placeholders` setting).
+    `<describe>` (the `placeholders` setting). One finding per header, at
+    the first placeholder, with the count: a fresh scaffold is one problem.
 
     ## Why is this bad?
     `karpathy-scaffold` fills descriptions with placeholders so that a new
@@ -43,17 +43,24 @@ class PlaceholderLeft(Rule):
         Invalid(cuda_header(entries="f(x) - TODO: describe") + CU_F, language="cuda",
                 line=9, column=2,
                 message='placeholder `TODO` left in the header'),
+        Invalid(header(entries="f(x) - TODO: describe\ng(y) - TODO: describe", role="TODO: role"), line=6,
+                column=1, count=1,
+                message="3 placeholders left in the header (first: `TODO` on line 6; last on line 10): replace each "
+                        "with real text"),
     ]
 
     def check(self, model, settings):
         h = model.header
-        if h is None or not settings.placeholders:
+        pattern = placeholder_pattern(tuple(settings.placeholders))
+        if h is None or pattern is None:
             return
-        parts = [rf"\b{re.escape(p)}\b" if p[:1].isalnum() and p[-1:].isalnum() else re.escape(p)
-                 for p in settings.placeholders]
-        pattern = re.compile("|".join(parts))
-        for hl in h.lines:
-            m = pattern.search(hl.text)
-            if m:
-                yield self.finding_at_line(model, hl.line, f"placeholder `{m.group(0)}` left in the header",
-                                           symbol=f"<placeholder:{hl.text.strip()[:40]}>")
+        hits = [(hl, m) for hl in h.lines for m in [pattern.search(hl.text)] if m]
+        if not hits:
+            return
+        first, m = hits[0]
+        if len(hits) == 1:
+            message = f"placeholder `{m.group(0)}` left in the header"
+        else:
+            message = (f"{len(hits)} placeholders left in the header (first: `{m.group(0)}` on line {first.line}; "
+                       f"last on line {hits[-1][0].line}): replace each with real text")
+        yield self.finding_at_line(model, first.line, message, symbol="<placeholders>")

@@ -1,6 +1,6 @@
 from karpathy_lint.model import Edit
 from karpathy_lint.parity import entry_line_text, insertion_point, parity
-from karpathy_lint.rule import Invalid, Rule, Valid
+from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 from ._examples import header
 
@@ -38,8 +38,11 @@ class FunctionListMissing(Rule):
     ```
 
     ## Fix safety
-    Safe: the fix appends `g(y, k=2) - TODO: describe`, and KL108 keeps
-    flagging the placeholder until a person writes the description.
+    Safe: the fix adds `g(y, k) - TODO: describe` after the entry of the
+    nearest listed definition above `g` (source order), without defaults;
+    past `function-list-width` characters (default 100) the description
+    continues on a line indented four spaces deeper. KL108 keeps flagging
+    the placeholder until a person writes the description.
     """
 
     code = "KL202"
@@ -47,6 +50,8 @@ class FunctionListMissing(Rule):
     summary = "Definition missing from the Function List"
     languages = ("python", "cuda")
     fix_applicability = "safe"
+    options = (Option("function-list-width", "count", 100,
+                      "entries the fix adds wrap their description past this many characters (0: never)"),)
 
     VALID = [
         Valid(header("f(x) - Return x") + "def f(x):\n    return x\n\ndef _private(y):\n    return y\n"),
@@ -63,10 +68,10 @@ class FunctionListMissing(Rule):
     INVALID = [
         Invalid(header("f(x) - Return x") + "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n",
                 line=18,
-                expected_fix=header("f(x) - Return x\ng(y, k=2) - TODO: describe") +
+                expected_fix=header("f(x) - Return x\ng(y, k) - TODO: describe") +
                 "def f(x):\n    return x\n\nasync def g(y, k=2):\n    return y\n",
                 column=1,
-                message='function `g(y, k=2)` is missing from the Function List'),
+                message='function `g(y, k)` is missing from the Function List'),
         Invalid(header("C(a) - A class") + "class C:\n    def __init__(self, a):\n        self.a = a\n"
                 "    @property\n    def size(self):\n        return 1\n", line=19,
                 expected_fix=header("C(a) - A class\nC.size - TODO: describe") +
@@ -75,7 +80,7 @@ class FunctionListMissing(Rule):
                 column=5,
                 message='property `C.size` is missing from the Function List'),
         Invalid(CU.format(entries=" * main() - Entry\n") + CU_CODE, language="cuda", line=8,
-                expected_fix=CU.format(entries=" * main() - Entry\n * scale(x, n) - TODO: describe\n") + CU_CODE,
+                expected_fix=CU.format(entries=" * scale(x, n) - TODO: describe\n * main() - Entry\n") + CU_CODE,
                 column=1,
                 message='kernel `scale(x, n)` is missing from the Function List'),
     ]
@@ -84,9 +89,9 @@ class FunctionListMissing(Rule):
         result = parity(model)
         if not result.missing:
             return
-        offset, lead = insertion_point(model)
         for d in result.missing:
-            text = entry_line_text(d)
+            offset, lead = insertion_point(model, d)
+            text = entry_line_text(d, width=settings.function_list_width, lead=lead)
             fix = self.make_fix([Edit(offset, offset, lead + text)], f"Add `{d.display}` to the Function List")
             what = {"method": "method", "property": "property", "class": "class", "kernel": "kernel",
                     "device": "device function"}.get(d.kind, "function")

@@ -48,9 +48,9 @@ class FunctionListParams(Rule):
     ]
     INVALID = [
         Invalid(header("f(x, k) - Keep me") + "def f(x, k, bias=None):\n    return x\n", line=9,
-                expected_fix=header("f(x, k, bias=None) - Keep me") + "def f(x, k, bias=None):\n    return x\n",
+                expected_fix=header("f(x, k, bias) - Keep me") + "def f(x, k, bias=None):\n    return x\n",
                 column=1,
-                message='params of `f` differ: listed (x, k), defined `f(x, k, bias=None)`'),
+                message='params of `f` differ: listed (x, k), defined `f(x, k, bias)`'),
         Invalid(header("f(k, x) - Order matters") + "def f(x, k):\n    return x\n", line=9,
                 expected_fix=header("f(x, k) - Order matters") + "def f(x, k):\n    return x\n",
                 column=1,

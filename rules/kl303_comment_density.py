@@ -1,5 +1,7 @@
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
+from ._plain import marker, plain_note
+
 
 class CommentDensity(Rule):
     """## What it does
@@ -32,11 +34,11 @@ class CommentDensity(Rule):
         Invalid("# Karpathy: start\na = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\n", settings={"lines_per_comment": 3},
                 line=2,
                 column=1,
-                message='1 inline comments for 6 lines of code: write at least 2 (one per 3); lines 2-7 have none'),
+                message='1 `# Karpathy:` comments for 6 lines of code: write at least 2 (one per 3); lines 2-7 have none'),
         Invalid("// Karpathy: start\nint a = 1;\nint b = 2;\nint c = 3;\nint d = 4;\nint e = 5;\nint f = 6;\n",
                 settings={"lines_per_comment": 3}, language="cuda",
                 line=2, column=1,
-                message='1 inline comments for 6 lines of code: write at least 2 (one per 3); lines 2-7 have none'),
+                message='1 `// Karpathy:` comments for 6 lines of code: write at least 2 (one per 3); lines 2-7 have none'),
     ]
 
     def check(self, model, settings):
@@ -46,7 +48,8 @@ class CommentDensity(Rule):
             first, last = model.longest_gap()
             yield self.finding_at_line(
                 model, max(first, 1),
-                f"{have} inline comments for {model.code_lines} lines of code: write at least {need} "
+                f"{have} `{marker(model, settings)}` comments for {model.code_lines} lines of code"
+                f"{plain_note(model)}: write at least {need} "
                 f"(one per {settings.lines_per_comment}); lines {first}-{last} have none",
                 symbol="<density>",
             )

@@ -2,6 +2,8 @@ import bisect
 
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
+from ._plain import marker, plain_note
+
 FUNCTION_KINDS = ("function", "method", "property", "kernel", "device", "host", "nested")
 
 
@@ -49,14 +51,14 @@ class FunctionUncommented(Rule):
     INVALID = [
         Invalid("def f(x):\n    y = x * 2\n    z = y + 1\n    return z\n", line=1,
                 column=1,
-                message='`f` has 3 statements and no inline comment'),
+                message='`f` has 3 statements and no `# Karpathy:` comment'),
         Invalid("class C:\n    def m(self, x):\n        y = x\n        z = y\n        return z\n", line=2,
                 column=5,
-                message='`C.m` has 3 statements and no inline comment'),
+                message='`C.m` has 3 statements and no `# Karpathy:` comment'),
         Invalid("__global__ void k(float* x) {\n  int i = threadIdx.x;\n  x[i] = 0;\n  x[i] += 1;\n}\n",
                 language="cuda", line=1,
                 column=1,
-                message='`k` has 3 statements and no inline comment'),
+                message='`k` has 3 statements and no `// Karpathy:` comment'),
     ]
 
     def check(self, model, settings):
@@ -68,5 +70,7 @@ class FunctionUncommented(Rule):
             hi = bisect.bisect_right(lines, d.end_line)
             if lo == hi:
                 yield self.finding_at_line(model, d.line,
-                                           f"`{d.qualname}` has {d.statements} statements and no inline comment",
+                                           f"`{d.qualname}` has {d.statements} statements and no "
+                                           f"`{marker(model, settings)}` comment"
+                                           f"{plain_note(model, model.line_of(d.start), d.end_line)}",
                                            symbol=d.qualname)

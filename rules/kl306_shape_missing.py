@@ -1,6 +1,10 @@
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
-from karpathy_lint.shapes.format import shapes
+from karpathy_lint.shapes.format import problems, shapes
 from karpathy_lint.shapes.notation import find as common_shape
+
+from ._plain import marker, plain_shape_comment
+
+NO_SHAPE = "but no comment states a shape: add `# Karpathy: name shape [dim, ...]`"
 
 
 class ShapeMissing(Rule):
@@ -8,7 +12,12 @@ class ShapeMissing(Rule):
     Checks that a Python function doing tensor work (calling `torch.*`,
     `F.*`, `einsum`, `.view`, `.reshape`, `.permute`, `.transpose` and
     similar, or using `@`) states at least one shape in a marker comment, in
-    the form `name shape [dim, dim, ...]`.
+    the form `name shape [dim, dim, ...]`. The finding names the call or
+    operator that made the function tensor work, on its line (a
+    `# karpathy-lint: ignore[KL306]` there silences it). Checkpoint I/O
+    (`torch.save`, `torch.load`, `.state_dict()`) is not tensor work; a thin
+    one-statement wrapper around a single call (`return x.view(-1)`) is
+    exempt unless `shape-exempt-wrappers = false`.
 
     ## Why is this bad?
     Shapes are the first thing a learner loses track of in tensor code; one
@@ -40,25 +49,34 @@ class ShapeMissing(Rule):
     name = "shape-missing"
     summary = "Tensor function states no shape"
     languages = ("python",)
-    options = (Option("require-shape-comments", "bool", True, "false turns this rule off"),)
+    options = (
+        Option("require-shape-comments", "bool", True, "false turns this rule off"),
+        Option("shape-exempt-wrappers", "bool", True,
+               "a one-statement function around a single tensor call needs no shape comment"),
+    )
 
     VALID = [
         Valid("def f(x):\n    # Karpathy: y shape [batch, d]\n    y = torch.relu(x)\n    return y\n"),
         Valid("def f(x):\n    return x + 1\n"),
-        Valid("def f(x):\n    return x.view(-1)\n", settings={"require_shape_comments": False}),
+        Valid("def f(x):\n    y = x.view(-1)\n    return y * 2\n", settings={"require_shape_comments": False}),
         Valid("def f(x):\n    y = torch.relu(x)  # (B, T, C)\n    return y\n"),
-        Valid("def f(x):\n    # x: [batch, seq, d]\n    return x.view(-1)\n"),
+        Valid("def f(x):\n    # x: [batch, seq, d]\n    y = x.view(-1)\n    return y * 2\n"),
+        # checkpoint I/O moves tensors to and from disk; it states no shape
+        Valid("def save(model, path):\n    sd = model.state_dict()\n    torch.save(sd, path)\n"),
+        # a thin one-line wrapper around one tensor call (setting `shape-exempt-wrappers`)
+        Valid("def flat(x):\n    return x.view(-1)\n"),
     ]
     INVALID = [
-        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=1,
-                column=1,
-                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
-        Invalid("def f(x):\n    # Karpathy: flatten it\n    return x.view(-1)\n", line=1,
-                column=1,
-                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
-        Invalid("def f(x):\n    # (optional) flatten, see [-1]\n    return x.view(-1)\n", line=1,
-                column=1,
-                message='`f` does tensor work but no comment states a shape: add `# Karpathy: name shape [dim, ...]`'),
+        Invalid("def f(q, k):\n    return torch.softmax(q @ k.T, dim=-1)\n", line=2, column=5,
+                message=f"`f` does tensor work (`torch.softmax(...)` on line 2) {NO_SHAPE}"),
+        Invalid("def f(x):\n    # Karpathy: flatten it\n    y = x.view(-1)\n    return y * 2\n", line=3, column=5,
+                message=f"`f` does tensor work (`x.view(...)` on line 3) {NO_SHAPE}"),
+        Invalid("def f(x):\n    # (optional) flatten, see [-1]\n    y = x.view(-1)\n    return y * 2\n", line=3,
+                column=5, message=f"`f` does tensor work (`x.view(...)` on line 3) {NO_SHAPE}"),
+        Invalid("def flat(x):\n    return x.view(-1)\n", line=2, settings={"shape_exempt_wrappers": False},
+                column=5, message=f"`flat` does tensor work (`x.view(...)` on line 2) {NO_SHAPE}"),
+        Invalid("def load(path, w):\n    sd = torch.load(path)\n    return sd['x'] @ w\n", line=3, column=5,
+                message=f"`load` does tensor work (the `@` operator on line 3) {NO_SHAPE}"),
     ]
 
     def check(self, model, settings):
@@ -71,9 +89,42 @@ class ShapeMissing(Rule):
         for d in model.definitions:
             if not d.tensor_work or d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
+            calls = shape_work(d)
+            if not calls or (settings.shape_exempt_wrappers and thin_wrapper(d, calls)):
+                continue
             start_line = model.line_of(d.start)
-            has = any(start_line <= lo <= d.end_line and any(True for _ in shapes(text)) for lo, _, text in spans) \
+            has = any(start_line <= lo <= d.end_line and states_shape(text) for lo, _, text in spans) \
                 or any(start_line <= line <= d.end_line for line in common)
             if not has:
-                yield self.finding_at_line(model, d.line, f"`{d.qualname}` does tensor work but no comment states a "
-                                           "shape: add `# Karpathy: name shape [dim, ...]`", symbol=d.qualname)
+                what, line = calls[0]
+                hint = f"add `{marker(model, settings)} name shape [dim, ...]`"
+                plain = plain_shape_comment(model, start_line, d.end_line)
+                if plain is not None:
+                    hint = (f"the comment on line {plain.line} states a shape but lacks the "
+                            f"`{marker(model, settings)}` marker")
+                yield self.finding_at_line(model, line, f"`{d.qualname}` does tensor work ({describe(what)} on line "
+                                           f"{line}) but no comment states a shape: {hint}", symbol=d.qualname)
+
+
+# checkpoint I/O: tensors go to or come from disk whole; no shape is computed
+CHECKPOINT_IO = frozenset({"torch.save", "torch.load"})
+
+
+def shape_work(d) -> list[tuple[str, int]]:
+    """The tensor calls of `d` that compute something a shape comment should describe, in source order."""
+    return [(what, line) for what, line in d.tensor_calls
+            if what not in CHECKPOINT_IO and not what.endswith("state_dict")]
+
+
+def thin_wrapper(d, calls) -> bool:
+    """A one-statement function around a single tensor call (`return x.view(-1)`): the caller states the shape."""
+    return d.statements == 1 and len(calls) == 1 and calls[0][0] != "@"
+
+
+def states_shape(text: str) -> bool:
+    """A marker comment states a shape, well-formed or not (a malformed one is KL307's finding, not also ours)."""
+    return any(True for _ in shapes(text)) or any(True for _ in problems(text))
+
+
+def describe(what: str) -> str:
+    return "the `@` operator" if what == "@" else f"`{what}(...)`"

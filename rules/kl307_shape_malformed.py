@@ -1,5 +1,6 @@
+from karpathy_lint.model import Edit
 from karpathy_lint.rule import Invalid, Rule, Valid
-from karpathy_lint.shapes.format import problems
+from karpathy_lint.shapes.format import problems, repairs
 
 
 class ShapeMalformed(Rule):
@@ -21,12 +22,18 @@ class ShapeMalformed(Rule):
     ```python
     # Karpathy: x shape [batch, seq]
     ```
+
+    ## Fix safety
+    Safe, where there is one obvious rewrite (`x shape (B, T)` or
+    `x shape: [B, T]` -> `x shape [B, T]`): only the brackets and separator
+    in the comment change.
     """
 
     code = "KL307"
     name = "shape-malformed"
     summary = "Shape comment not in `name shape [dim, ...]` form"
     languages = ("python", "cuda")
+    fix_applicability = "safe"
 
     VALID = [
         Valid("# Karpathy: x shape [batch, seq, d_model]\nx = 1\n"),
@@ -36,8 +43,12 @@ class ShapeMalformed(Rule):
     ]
     INVALID = [
         Invalid("# Karpathy: x shape (batch, seq)\nx = 1\n", line=1,
+                expected_fix="# Karpathy: x shape [batch, seq]\nx = 1\n",
                 column=1,
                 message="shape written as 'x shape (batch, seq)': write `name shape [dim, dim]`"),
+        Invalid("# Karpathy: att shape (B, H, T, T), one row per query\natt = 1\n", line=1,
+                expected_fix="# Karpathy: att shape [B, H, T, T], one row per query\natt = 1\n",
+                column=1, message="shape written as 'att shape (B, H, T, T)': write `name shape [dim, dim]`"),
         Invalid("# Karpathy: x shape [batch, seq**2 % 3]\nx = 1\n", line=1,
                 column=1,
                 message="shape of `x` has dims 'seq**2 % 3': write integers, identifiers, arithmetic on them, or `...`"),
@@ -45,7 +56,7 @@ class ShapeMalformed(Rule):
                 column=1,
                 message="shape written as 'shape: [batch, seq]': write `name shape [dim, dim]`"),
         Invalid("// Karpathy: x shape (batch, dim)\nint x;\n", language="cuda",
-                line=1, column=1,
+                line=1, column=1, expected_fix="// Karpathy: x shape [batch, dim]\nint x;\n",
                 message="shape written as 'x shape (batch, dim)': write `name shape [dim, dim]`"),
     ]
 
@@ -53,6 +64,19 @@ class ShapeMalformed(Rule):
         for note in model.notes:
             if "shape" not in note.text:
                 continue
+            fix = self._fix(note)
             for message in problems(note.text):
                 c = note.comments[0]
-                yield self.finding(model, c.start, c.end, message, symbol=f"<shape:{note.text[:40]}>")
+                yield self.finding(model, c.start, c.end, message, fix=fix, symbol=f"<shape:{note.text[:40]}>")
+                fix = None  # one fix per comment, on its first finding
+
+    def _fix(self, note):
+        edits = []
+        for written, fixed in repairs(note.text):
+            for c in note.comments:
+                at = c.text.find(written)
+                if at != -1:
+                    start = c.start + len(c.text[:at].encode("utf-8"))
+                    edits.append(Edit(start, start + len(written.encode("utf-8")), fixed))
+                    break
+        return self.make_fix(edits, "Write the shape as `name shape [dims]`") if edits else None

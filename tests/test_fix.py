@@ -37,16 +37,16 @@ PY_CODE = ("def route_topk(x, k=2):\n    return x\n\n\ndef mix(a, b):\n    retur
 PY_BEFORE = py_header("topk_route(x, k=2) - Keep the best k\nmix(a) - Mix the outputs\n"
                       "gone(q) - Stale entry") + PY_CODE
 PY_AFTER_SAFE = py_header("route_topk(x, k=2) - Keep the best k\nmix(a, b) - Mix the outputs\n"
-                          "gone(q) - Stale entry\nextra(z) - TODO: describe") + PY_CODE
+                          "extra(z) - TODO: describe\ngone(q) - Stale entry") + PY_CODE  # added in source order
 PY_AFTER_UNSAFE = py_header("route_topk(x, k=2) - Keep the best k\nmix(a, b) - Mix the outputs\n"
                             "extra(z) - TODO: describe") + PY_CODE
 
 CU_CODE = ("#include <cstdio>\n\ntemplate <int BM>\n__global__ void scale(float* x, int n) { x[0] = n; }\n\n"
            "__device__ float twice(float v) { return 2 * v; }\n\nint main() { return 0; }\n")
 CU_BEFORE = cu_header("scale(x) - Scale x\nmain() - Entry\nmain() - Entry again") + CU_CODE
-CU_AFTER_SAFE = cu_header("scale(x, n) - Scale x\nmain() - Entry\nmain() - Entry again\n"
-                          "twice(v) - TODO: describe") + CU_CODE
-CU_AFTER_UNSAFE = cu_header("scale(x, n) - Scale x\nmain() - Entry\ntwice(v) - TODO: describe") + CU_CODE
+CU_AFTER_SAFE = cu_header("scale(x, n) - Scale x\ntwice(v) - TODO: describe\nmain() - Entry\n"
+                          "main() - Entry again") + CU_CODE
+CU_AFTER_UNSAFE = cu_header("scale(x, n) - Scale x\ntwice(v) - TODO: describe\nmain() - Entry") + CU_CODE
 
 
 def lint_cli(*args):

@@ -9,7 +9,7 @@ from karpathy_lint.codemods.scaffold import scaffold_source
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 
-S = Settings()
+S = Settings(project="DeepSeek", project_from="config")  # the fixtures name their project
 
 SOURCE = '''"""Top-k routing for a mixture of experts. Scores every token against every expert.
 

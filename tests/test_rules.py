@@ -22,8 +22,8 @@ def _name(case) -> str:
 
 def _findings(rule, case, source: bytes):
     result = lint_source(_name(case), source, _settings(case))
-    assert result.error is None, result.error
-    if rule.code != "KL001":
+    if rule.code != "KL001":  # a file that does not parse could not be checked: that is its error
+        assert result.error is None, result.error
         assert not result.syntax_error, f"example does not parse: {case.code!r}"
     return [f for f in result.findings if f.code == rule.code]
 

@@ -173,7 +173,8 @@ def test_sarif_clean_run_syntax_error_and_unreadable_file(project: Path):
     assert res["ruleId"] == "KL001" and run["tool"]["driver"]["rules"][res["ruleIndex"]]["name"] == "syntax-error"
     (inv,) = run["invocations"]
     assert inv["executionSuccessful"] is False
-    (note,) = inv["toolExecutionNotifications"]
+    note, broken = inv["toolExecutionNotifications"]  # the file that did not parse could not be checked either
+    assert broken["level"] == "error" and "syntax error on line 1" in broken["message"]["text"]
     assert note["level"] == "error" and "no such file" in note["message"]["text"]
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "missing.py"
 

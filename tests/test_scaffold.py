@@ -15,7 +15,7 @@ from karpathy_lint.codemods.scaffold import ScaffoldError, create_new, scaffold_
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import build_model, lint_source
 
-S = Settings()
+S = Settings(project="DeepSeek", project_from="config")  # the scaffold names the project the config states
 TAG = "karpathys_code_comments"
 PARITY = {"KL201", "KL202", "KL203", "KL204", "KL205", "KL206"}
 
@@ -75,7 +75,7 @@ def test_python_no_docstring_gets_full_header():
     text = out.decode()
     assert text.endswith(PY_CODE)  # the code, byte for byte, after the inserted header
     assert text.startswith('"""\nModule: router\n\n<karpathys_code_comments>\n** This File\'s Role in DeepSeek **\n')
-    for entry in ("route(x, k=2) - TODO: describe", "Router(dim) - TODO: describe",
+    for entry in ("route(x, k) - TODO: describe", "Router(dim) - TODO: describe",
                   "Router.forward(x) - TODO: describe", "Router.size - TODO: describe"):
         assert entry in text
     assert "_hidden" not in text.split('"""')[1]
@@ -96,7 +96,7 @@ def test_python_preamble_kept_and_docstring_first_statement():
     tree = ast.parse(out)
     assert isinstance(tree.body[0], ast.Expr) and "Module: m" in ast.get_docstring(tree)
     compile(out, "m.py", "exec")  # `from __future__` is still valid: the docstring is the first statement
-    assert "f(a, *args, b=None, **kw) - TODO: describe" in out
+    assert "f(a, *args, b, **kw) - TODO: describe" in out  # defaults left out
     assert_scaffold_header(out.encode())
     assert_idempotent(out.encode())
 
@@ -162,11 +162,11 @@ def test_python_docstring_that_cannot_be_extended_is_refused(src, why):
         scaffold(src)
 
 
-def test_python_backslash_default_makes_a_raw_docstring():
+def test_python_backslash_default_stays_out_of_the_docstring():
     src = "def split(text, sep='\\n', pat=r'\\d+'):\n    return text\n"
     out = scaffold(src).decode()
-    assert out.startswith('r"""')
-    assert "split(text, sep='\\n', pat=r'\\d+') - TODO: describe" in out
+    assert out.startswith('"""')  # defaults are left out of the Function List: no backslash to escape
+    assert "split(text, sep, pat) - TODO: describe" in out
     assert strip_doc(out) == strip_doc(src)
     assert_scaffold_header(out.encode())
     assert_idempotent(out.encode())
@@ -217,7 +217,7 @@ def test_python_merge_adds_missing_updates_params_keeps_words():
     result = scaffold_source("m.py", src.encode(), S)
     out = result.new.decode()
     assert result.action == "merged"
-    assert "route(x, k=2) - Keep the k best experts\n    (a wrapped description line)\n" in out
+    assert "route(x, k) - Keep the k best experts\n    (a wrapped description line)\n" in out
     assert "Router(dim) - The module\n" in out
     assert "Router.forward(x) - TODO: describe" in out and "Router.size - TODO: describe" in out
     for words in ("Free text a person wrote.", "The role, written by hand.", "The deep dive, by hand."):
@@ -295,7 +295,7 @@ def test_cuda_merge():
               " * scale(x) - Scale x by n\n * main() - Entry\n *\n * ** Technical Deep Dive **\n * Deep text.\n"
               " * </karpathys_code_comments>\n */\n")
     out = scaffold(header + CU_CODE, "k.cu").decode()
-    assert " * scale(x, n) - Scale x by n\n * main() - Entry\n * twice(v) - TODO: describe\n" in out
+    assert " * scale(x, n) - Scale x by n\n * twice(v) - TODO: describe\n * main() - Entry\n" in out
     assert "Written by hand." in out and "Role text." in out and "Deep text." in out
     assert out.count("Module:") == 1
     assert out.endswith(CU_CODE)
@@ -319,7 +319,8 @@ def test_cuda_syntax_error_refused():
 
 def test_new_python_file_from_template(tmp_path):
     path = tmp_path / "moe_router.py"
-    r = run_cli([str(path), "--module", "DeepSeek-MoE top-k router"])
+    (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')
+    r = run_cli([str(path), "--new", "--module", "DeepSeek-MoE top-k router"])
     assert r.exit_code == 0, r.output
     text = path.read_text()
     assert text.startswith('"""\nModule: DeepSeek-MoE top-k router\n\n<karpathys_code_comments>\n')
@@ -336,7 +337,8 @@ def test_new_python_file_from_template(tmp_path):
 
 def test_new_cuda_file_from_template(tmp_path):
     path = tmp_path / "scale.cu"
-    r = run_cli([str(path)])
+    (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')
+    r = run_cli([str(path), "--new"])
     assert r.exit_code == 0, r.output
     data = path.read_bytes()
     assert data.startswith(b"/*\n * Module: scale\n")
@@ -352,17 +354,17 @@ def test_new_cuda_file_from_template(tmp_path):
 
 
 def test_new_file_errors(tmp_path):
-    r = run_cli([str(tmp_path / "no_such_dir" / "x.py")])
+    r = run_cli([str(tmp_path / "no_such_dir" / "x.py"), "--new"])
     assert r.exit_code == 2 and "does not exist" in r.stderr
-    r = run_cli([str(tmp_path / "notes.txt")])
+    r = run_cli([str(tmp_path / "notes.txt"), "--new"])
     assert r.exit_code == 2 and "no template" in r.stderr
     assert not (tmp_path / "notes.txt").exists()
 
 
 def test_new_file_check_and_diff_write_nothing(tmp_path):
     path = tmp_path / "n.py"
-    assert run_cli([str(path), "--check"]).exit_code == 1
-    r = run_cli([str(path), "--diff"])
+    assert run_cli([str(path), "--new", "--check"]).exit_code == 1
+    r = run_cli([str(path), "--new", "--diff"])
     assert r.exit_code == 1 and "+++ b/" in r.stdout and "/dev/null" in r.stdout
     assert not path.exists()
 
@@ -484,7 +486,7 @@ def test_cli_merge_diff_shows_only_function_list_lines(tmp_path):
     r = run_cli([str(path), "--diff"])
     assert r.exit_code == 1 and path.read_text() == src
     changed = [l for l in r.stdout.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
-    assert changed == ["-route(x) - Keep the k best experts", "+route(x, k=2) - Keep the k best experts",
+    assert changed == ["-route(x) - Keep the k best experts", "+route(x, k) - Keep the k best experts",
                        "+Router(dim) - TODO: describe", "+Router.forward(x) - TODO: describe",
                        "+Router.size - TODO: describe"]
 
@@ -511,3 +513,14 @@ def test_cli_force_exclude_skips_excluded_files_named_explicitly(tmp_path, monke
     assert r.exit_code == 0 and vendored.read_text() == PY_CODE
     r = run_cli(["vendor/v.py"])  # named without --force-exclude: scaffolded, like `karpathy-lint check`
     assert r.exit_code == 0 and vendored.read_text() != PY_CODE
+
+
+def test_missing_path_without_new_is_refused(tmp_path):
+    """A typo never creates a file: a missing path needs an explicit --new (issue 19, item 5)."""
+    path = tmp_path / "atention.py"
+    r = run_cli([str(path)])
+    assert r.exit_code == 2 and not path.exists()
+    assert f"{path}: does not exist (use --new to create it from the template)" in r.stderr
+    r = run_cli([str(path), "--new"])
+    assert r.exit_code == 0 and path.exists()
+    assert run_cli([str(path), "--new", "--check"]).exit_code == 0  # it exists now: scaffolded as usual

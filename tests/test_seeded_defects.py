@@ -58,7 +58,7 @@ PY_DEFECTS = [
     ("density", "def main():", "".join(f"TABLE_{i} = {i}\n" for i in range(100)) + "\n\ndef main():", "KL303",
      None),
     ("uncommented-function", "        # Karpathy: one column per expert\n", "", "KL305", "def __init__"),
-    ("shape-missing", "    # Karpathy: x shape [6, d_model], six tokens\n", "", "KL306", "def main():"),
+    ("shape-missing", "    # Karpathy: x shape [6, d_model], six tokens\n", "", "KL306", "    x = torch.randn(6, config.d_model)"),
     ("shape-malformed", "x shape [6, d_model]", "x shape (6, d_model)", "KL307", "x shape (6"),
     ("signature", "\n# Karpathy: a linear layer and a top-k. Simple idea, big consequences.\n", "\n", "KL308",
      "    main()\n"),
@@ -99,6 +99,7 @@ def test_seeded_defect(tmp_path, case):
     text = base.replace(old, new, 1)
     path = tmp_path / name
     path.write_text(text)
+    (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')  # the fixtures' project, as in corpus/
     rc, findings = lint(path)
     assert rc == (2 if code == "KL001" else 1)
     hits = [f for f in findings if f["code"] == code]

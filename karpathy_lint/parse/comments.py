@@ -16,7 +16,7 @@ def marker_pattern(marker: str, prefix: str) -> re.Pattern[str]:
     p = re.escape(prefix[0])
     return re.compile(
         rf"^(?P<prefix>{p}+)(?P<space>\s*)(?P<word>{re.escape(marker)})(?![\w'\u2019]|-lint)"
-        rf"(?P<sep>\s*[:\-\u2013\u2014]+|\s*$)(?P<rest>.*)$",
+        rf"(?P<sep>\s*[:\-\u2013\u2014]+|\s*$|(?=\s+\S))(?P<rest>.*)$",
         re.IGNORECASE | re.DOTALL,
     )
 
@@ -31,6 +31,9 @@ def classify(text: str, marker: str, prefix: str) -> tuple[NoteStatus, str, str]
     m = marker_pattern(marker, prefix).match(text)
     if not m:
         return None
+    if not m.group("sep").strip() and m.group("rest").strip() and m.group("space") == " " \
+            and m.group("word") == marker and m.group("prefix") == prefix:
+        return None  # `# Karpathy style ...`: prose that names the style, spelt and spaced as prose
     body = m.group("rest").strip()
     fixed = f"{prefix} {marker}: {body}" if body else f"{prefix} {marker}:"
     ok = (

@@ -6,9 +6,11 @@ about the header is decided here.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from karpathy_lint.model import Header, HeaderForm, HeaderLine, ListEntry, Section, SectionKind
+from karpathy_lint.suppressions import strip_header_directive
 
 MODULE_RE = re.compile(r"^\s*Module:(.*)$")
 SECTION_RE = re.compile(r"^\s*\*\*\s*(.+?)\s*\*\*\s*$")
@@ -170,6 +172,9 @@ def parse_entries(body: tuple[HeaderLine, ...]) -> list[ListEntry]:
 
 
 def build_header(kind: HeaderForm, start: int, end: int, lines: list[HeaderLine], tag: str, newline: str) -> Header:
+    # a suppression directive at the end of a line is not part of the header (KL109 on a title, KL108 on an entry)
+    lines = [hl if "karpathy-lint:" not in hl.text else dataclasses.replace(hl, text=strip_header_directive(hl.text))
+             for hl in lines]
     header = Header(
         kind=kind,
         start=start,

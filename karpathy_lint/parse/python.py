@@ -99,10 +99,8 @@ def _params(params_node, src: bytes) -> tuple[list[str], list[str]]:
             display.append(n)
         elif t in ("default_parameter", "typed_default_parameter"):
             n = node_text(src, child.child_by_field_name("name"))
-            value = child.child_by_field_name("value")
-            v = " ".join(node_text(src, value).split()) if value is not None else ""
             names.append(n)
-            display.append(f"{n}={v}" if v and len(v) <= 24 else n)
+            display.append(n)  # defaults are not compared, and a Function List reads better without them
         elif t in ("list_splat_pattern", "dictionary_splat_pattern"):
             n = node_text(src, child)
             names.append(n.lstrip("*"))
@@ -203,39 +201,53 @@ def _header_from_docstring(model: SourceModel, stmt, settings):
     return header
 
 
-def _tensor_sites(caps, source: bytes) -> list[int]:
-    sites: list[int] = []
+def _tensor_sites(caps, source: bytes) -> list[tuple[int, str]]:
+    """(start byte, what) of every call or operator that is tensor work: what is `torch.softmax`, `x.view`, `@`."""
+    sites: list[tuple[int, str]] = []
     for node in caps.get("callattr", ()):
-        parts = source[node.start_byte : node.end_byte].decode("utf-8", "replace").split(".")
+        text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        parts = text.split(".")
         if parts[0] in TORCH_ROOTS:
             if parts[0] == "F" or (len(parts) > 1 and parts[1] not in NOT_TENSOR_WORK):
-                sites.append(node.start_byte)
+                sites.append((node.start_byte, _call_name(text)))
         elif parts[-1] in TENSOR_METHODS:
-            sites.append(node.start_byte)
+            sites.append((node.start_byte, _call_name(text)))
     for node in caps.get("callid", ()):
         if source[node.start_byte : node.end_byte] in (b"einsum",):
-            sites.append(node.start_byte)
-    sites.extend(n.start_byte for n in caps.get("matmul", ()))
+            sites.append((node.start_byte, "einsum"))
+    sites.extend((n.start_byte, "@") for n in caps.get("matmul", ()))
     sites.sort()
     return sites
+
+
+def _call_name(text: str) -> str:
+    """`self.w_q(x).view` -> `.view` on a long receiver; `torch.nn.functional.softmax` as written."""
+    text = " ".join(text.split())
+    return text if len(text) <= 32 and "(" not in text else "." + text.rsplit(".", 1)[-1]
+
+
+def _tensor_owners(scopes, model, tensor_sites) -> dict[int, list[tuple[str, int]]]:
+    """Innermost function (by start byte) -> its tensor sites as (what, line), in source order."""
+    owners: dict[int, list[tuple[str, int]]] = {}
+    if not tensor_sites:
+        return owners
+    spans = [(n.start_byte, n.end_byte) for n in scopes if n.type == "function_definition"]
+    for site, what in tensor_sites:
+        best = None
+        for s, e in spans:
+            if s <= site < e and (best is None or s > best[0]):
+                best = (s, e)
+            if s > site:
+                break
+        if best is not None:
+            owners.setdefault(best[0], []).append((what, model.line_of(site)))
+    return owners
 
 
 def _definitions(model, scopes, stmt_starts, tensor_sites, doc_ranges, settings) -> list[Definition]:
     source = model.source
     defs: list[Definition] = []
-    # innermost scope for each tensor site
-    tensor_owner: set[int] = set()
-    if tensor_sites:
-        spans = [(n.start_byte, n.end_byte) for n in scopes if n.type == "function_definition"]
-        for site in tensor_sites:
-            best = None
-            for s, e in spans:
-                if s <= site < e and (best is None or s > best[0]):
-                    best = (s, e)
-                if s > site:
-                    break
-            if best is not None:
-                tensor_owner.add(best[0])
+    tensor_owner = _tensor_owners(scopes, model, tensor_sites)
 
     for node in scopes:
         name_node = node.child_by_field_name("name")
@@ -322,6 +334,7 @@ def _definitions(model, scopes, stmt_starts, tensor_sites, doc_ranges, settings)
                 body_start=body.start_byte if body is not None else node.end_byte,
                 statements=n_stmts,
                 tensor_work=node.start_byte in tensor_owner,
+                tensor_calls=tuple(tensor_owner.get(node.start_byte, ())),
                 listable=listable and not type_checking and not is_overload,
                 private=private,
                 type_checking=type_checking,

@@ -13,9 +13,9 @@ from functools import cache
 
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import CudaLexer, PythonLexer, TextLexer, get_lexer_by_name
-from pygments.util import ClassNotFound
 from pygments.styles import get_style_by_name
 from pygments.token import STANDARD_TYPES, Token
+from pygments.util import ClassNotFound
 
 # both pass WCAG AA (4.5:1) for every token colour on their own background (tests/test_render_browser.py)
 LIGHT_STYLE = "xcode"

@@ -42,7 +42,6 @@ class Run:
     files_checked: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     fixed: int = 0
-    statistics: bool = False
 
 
 def finding_dict(f: Finding) -> dict:

@@ -4,8 +4,6 @@ Coloured with rich on a terminal only; plain text everywhere else.
 """
 from __future__ import annotations
 
-from collections import Counter
-
 from karpathy_lint.report import Run
 
 
@@ -39,7 +37,7 @@ def _line(f, concise: bool) -> tuple[str, str, str, str]:
 
 
 def render_text(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:
-    """One line per finding, then `--statistics` counts, then the summary line (unless `summary=False`)."""
+    """One line per finding, then the summary line (unless `summary=False`)."""
     _render(run, stream, color=color, concise=False, summary=summary)
 
 
@@ -49,10 +47,6 @@ def render_concise(run: Run, stream, *, color: bool = False, summary: bool = Tru
 
 
 def _render(run: Run, stream, *, color: bool, concise: bool, summary: bool) -> None:
-    stats = ""
-    if run.statistics and run.findings:
-        counts = Counter((f.code, f.name) for f in run.findings)
-        stats = "\n".join(f"{n:5d}  {code}  {name}" for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
     if color:
         from rich.console import Console
         from rich.markup import escape
@@ -62,8 +56,6 @@ def _render(run: Run, stream, *, color: bool, concise: bool, summary: bool) -> N
             where, code, name, message = _line(f, concise)
             name_part = f" [magenta]{escape(name)}[/]" if name else ""
             console.print(f"[bold]{escape(where)}[/] [red]{code}[/]{name_part} {escape(message)}")
-        if stats:
-            console.print(escape(stats))
         if summary:
             style = "green" if not run.findings and not run.errors else "bold"
             console.print(f"[{style}]{escape(_summary(run))}[/]")
@@ -71,7 +63,5 @@ def _render(run: Run, stream, *, color: bool, concise: bool, summary: bool) -> N
     for f in run.findings:  # streamed: a report of 100k findings is never held in memory
         where, code, name, message = _line(f, concise)
         stream.write(f"{where} {code}{' ' + name if name else ''} {message}\n")
-    if stats:
-        stream.write(stats + "\n")
     if summary:
         stream.write(_summary(run) + "\n")

@@ -37,7 +37,9 @@ class Outcome:
 def lint_document(doc_uri: str, version, text: str, path: str | None, encoding: str, config: WorkspaceConfig,
                   style: DiagnosticStyle) -> Outcome:
     """Lint one version of one document (runs on a worker thread)."""
-    spec = language_for(path) if path is not None else None
+    if path is None:
+        return Outcome(None, [])
+    spec = language_for(path)
     if spec is None or spec.name == "notebook":  # a notebook's positions are cells, not lines of its JSON text
         return Outcome(None, [])
     stamp = config.stamp(path)
@@ -50,7 +52,7 @@ def lint_document(doc_uri: str, version, text: str, path: str | None, encoding: 
         return Outcome(None, [], resolved.error, stamp)
     index = TextIndex(text, encoding)
     result = lint_source(path, index.body, resolved.settings)
-    if result.error:
+    if result.error and not result.findings:  # a syntax error with KL001 selected is that finding, at its line
         return Outcome(None, [error_diagnostic(result.error)], resolved.error, stamp)
     snap = Snapshot(doc_uri, version, path, index, resolved.settings, result.findings)
     return Outcome(snap, [to_diagnostic(index, f, style) for f in result.findings], resolved.error, stamp)

@@ -7,13 +7,9 @@ import sys
 from karpathy_lint.exit_codes import ExitCode
 from karpathy_lint.files import InputError
 from karpathy_lint.report import FORMATS, Run, render
-from karpathy_lint.shapes.outcome import (
-    Outcome,
-    load_sites,
-    notebook_model,
-    python_files,
-)
-from karpathy_lint.shapes.plugin import ENV
+from karpathy_lint.shapes.interpreter import InterpreterError, project_interpreter, run_elsewhere
+from karpathy_lint.shapes.outcome import Outcome, load_sites, notebook_model, python_files
+from karpathy_lint.shapes.run import run_notebook, run_pytest, run_script
 from karpathy_lint.shapes.sites import collect_sites
 from karpathy_lint.shapes.tracer import Tracer
 
@@ -23,98 +19,17 @@ def _inside(path: str, root: str) -> bool:
     return rel == "." or not rel.startswith("..")
 
 
-def _our_frame(filename: str) -> bool:
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # karpathy_lint/
-    f = os.path.abspath(filename)
-    return f.startswith(here + os.sep) or os.path.basename(f) == "runpy.py"
-
-
-def _print_user_traceback(exc: BaseException) -> None:
-    import traceback
-
-    te = traceback.TracebackException.from_exception(exc)
-    stack = list(te.stack)
-    while stack and _our_frame(stack[0].filename):
-        stack.pop(0)
-    te.stack = traceback.StackSummary.from_list(stack)
-    sys.stderr.write("".join(te.format()))
-
-
-def _run_script(target: str, args: list[str]) -> str | None:
-    import runpy
-
-    old_argv, old_path0 = sys.argv[:], list(sys.path)
-    sys.argv = [target, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
-    try:
-        runpy.run_path(target, run_name="__main__")
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            return f"{target} exited with status {exc.code}"
-    except KeyboardInterrupt:
-        return f"{target} was interrupted"
-    except BaseException as exc:  # the user's program failed: their traceback, our one line
-        _print_user_traceback(exc)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
-    finally:
-        sys.argv = old_argv
-        sys.path[:] = old_path0
-    return None
-
-
-def _run_notebook(target: str, model, args: list[str]) -> str | None:
-    """Run a notebook's code cells in order, as one script (IPython syntax masked to no-ops)."""
-    import builtins
-
-    if model.syntax_error is not None:
-        return f"{target} does not parse: {model.syntax_error.message}"
-    old_argv, old_path0, old_main = sys.argv[:], list(sys.path), sys.modules.get("__main__")
-    sys.argv = [target, *args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
-    import types
-
-    main = types.ModuleType("__main__")
-    main.__dict__.update({"__file__": target, "__builtins__": builtins})
-    sys.modules["__main__"] = main
-    try:
-        exec(compile(model.text, model.path, "exec", dont_inherit=True), main.__dict__)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            return f"{target} exited with status {exc.code}"
-    except KeyboardInterrupt:
-        return f"{target} was interrupted"
-    except BaseException as exc:  # the user's program failed: their traceback, our one line
-        _print_user_traceback(exc)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
-    finally:
-        sys.argv = old_argv
-        sys.path[:] = old_path0
-        if old_main is not None:
-            sys.modules["__main__"] = old_main
-    return None
-
-
-def _run_pytest(target: str, args: list[str]) -> str | None:
-    try:
-        import pytest
-    except ImportError:
-        return "--pytest needs pytest installed"
-    saved = os.environ.pop(ENV, None)  # the plugin must not start a second tracer over ours
-    try:
-        rc = int(pytest.main([target, *args]))
-    finally:
-        if saved is not None:
-            os.environ[ENV] = saved
-    if rc in (0, 5):  # 5: no tests collected
-        return None
-    return f"pytest exited with status {rc}" + (" (tests failed)" if rc == 1 else "")
-
-
 def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report_unverified: bool = False,
-                      use_pytest: bool = False, include=(), record: str | None = None) -> int:
-    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error)."""
+                      use_pytest: bool = False, include=(), record: str | None = None, python: str | None = None) -> int:
+    """Run TARGET with tracing on; report and return the exit code (0 clean, 1 findings, 2 error).
+
+    `python`: run TARGET with that interpreter (default: the active virtual environment's, when it is not ours).
+    """
+    try:
+        interpreter = project_interpreter(python)
+    except InterpreterError as exc:
+        sys.stderr.write(f"karpathy-lint: error: {exc}\n")
+        return ExitCode.ERROR
     if not os.path.exists(target):
         sys.stderr.write(f"karpathy-lint: error: {target}: no such file or directory\n")
         return ExitCode.ERROR
@@ -133,43 +48,28 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         if not _inside(tree, os.getcwd()):
             tree = os.path.abspath(target)  # a script outside the project: its own file only, not its whole folder
     notebook = None
-    if not use_pytest and target.lower().endswith(".ipynb"):
+    if not use_pytest and target.lower().endswith(".ipynb"):  # its code cells run here, in order
+        if python is not None:
+            sys.stderr.write(f"karpathy-lint: error: {target}: --python cannot run a notebook; run it without\n")
+            return ExitCode.ERROR
         try:
             notebook = notebook_model(target)
         except InputError as exc:
             sys.stderr.write(f"karpathy-lint: error: {target}: {exc}\n")
             return ExitCode.ERROR
+        if notebook.syntax_error is not None:
+            sys.stderr.write(f"karpathy-lint: error: {target}: does not parse: {notebook.syntax_error.message}\n")
+            return ExitCode.ERROR
+        interpreter = None
     files = python_files([tree, *include] + ([] if use_pytest or notebook else [target]))
     sites = load_sites(files)
-    scope = {os.path.realpath(f) for f in python_files(p for p in scope_paths if p != target or not notebook)}
+    scope = {os.path.realpath(f) for f in python_files(p for p in scope_paths if notebook is None or p != target)}
     if notebook is not None:
         sites.extend(collect_sites(notebook))
         scope.add(os.path.realpath(target))
-    tracer = Tracer(sites)
-
     machine = not FORMATS[fmt].human
-    saved_fd = None
-    if machine:  # keep stdout clean for the report: the program's output goes to stderr
-        sys.stdout.flush()
-        saved_fd = os.dup(1)
-        os.dup2(2, 1)
-    error = None
-    try:
-        tracer.start()
-        try:
-            if use_pytest:
-                error = _run_pytest(target, args)
-            elif notebook is not None:
-                error = _run_notebook(target, notebook, args)
-            else:
-                error = _run_script(target, args)
-        finally:
-            tracer.stop()
-    finally:
-        if saved_fd is not None:
-            sys.stdout.flush()
-            os.dup2(saved_fd, 1)
-            os.close(saved_fd)
+    tracer, error = _run_target(interpreter, sites, target, args, use_pytest, machine,
+                                notebook.text if notebook is not None else None)
 
     outcome = Outcome(sites, tracer, scope, report_unverified)
     if notebook is not None and notebook.cells is not None:  # virtual lines -> cell, line, column
@@ -192,3 +92,36 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         sys.stderr.write(f"karpathy-lint: error: {error}\n")
         return ExitCode.ERROR
     return ExitCode.FINDINGS if outcome.findings else ExitCode.CLEAN
+
+
+def _run_target(interpreter: str | None, sites, target: str, args: list[str], use_pytest: bool, machine: bool,
+                notebook_code: str | None = None):
+    """Run the target under the tracer, here or in `interpreter`; (tracer or its counts, error or None)."""
+    saved_fd = None
+    if machine:  # keep stdout clean for the report: the program's output goes to stderr
+        sys.stdout.flush()
+        saved_fd = os.dup(1)
+        os.dup2(2, 1)
+    tracer = Tracer(sites)
+    error = None
+    try:
+        if interpreter is not None:
+            return run_elsewhere(interpreter, sites, target, args, use_pytest)
+        tracer.start()
+        try:
+            if use_pytest:
+                error = run_pytest(target, args)
+            elif notebook_code is not None:
+                error = run_notebook(target, notebook_code, args)
+            else:
+                error = run_script(target, args)
+        finally:
+            tracer.stop()
+    except InterpreterError as exc:
+        error = str(exc)
+    finally:
+        if saved_fd is not None:
+            sys.stdout.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+    return tracer, error

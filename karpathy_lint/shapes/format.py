@@ -34,3 +34,25 @@ def problems(text: str):
             continue
         if m.group("open") == "(" or text[m.start(): m.start("open")].rstrip().endswith((":", "=")) or not m.group("name"):
             yield f"shape written as {text[m.start(): m.start('open') + 12].strip()!r}: write `name shape [dim, dim]`"
+
+
+def repairs(text: str):
+    """Yield (as written, rewritten) for each loose shape with one obvious rewrite in the one format:
+    `att shape (B, H, T, T)` -> `att shape [B, H, T, T]`, `x shape: [b, t]` -> `x shape [b, t]`."""
+    for m in LOOSE.finditer(text):
+        name = m.group("name")
+        if not name or name == "shape":
+            continue
+        opener = m.group("open")
+        closer = ")" if opener == "(" else "]"
+        close = text.find(closer, m.end("open"))
+        if close == -1:
+            continue
+        inner = text[m.end("open"): close]
+        if "(" in inner or "[" in inner or "\n" in inner:
+            continue
+        dims = [d.strip() for d in inner.split(",") if d.strip()]
+        fixed = f"{name} shape [{', '.join(dims)}]"
+        written = text[m.start("name"): close + 1]
+        if dims and all(DIM.match(d) for d in dims) and written != fixed:
+            yield written, fixed
