@@ -155,7 +155,7 @@ def test_scaffold_and_fix_in_every_layout(tmp_path, layout, minor):
     assert [c.get("id") for c in data["cells"][1:]] == [c.get("id") for c in json.loads(text)["cells"]]
     source = "".join(header["source"])
     assert source.startswith("Module: Scaling — naïve and fast\n")  # the first markdown heading
-    assert "scale(x, k=2) - TODO: describe" in source and "Scaler.apply(x) - TODO: describe" in source
+    assert "scale(x, k) - TODO: describe" in source and "Scaler.apply(x) - TODO: describe" in source
     assert "    # Karpathy: every element times k\n" in "".join(data["cells"][3]["source"])
     findings = lint_source("nb.ipynb", fixed.encode(), SETTINGS).findings
     assert not [f for f in findings if f.code.startswith("KL2")]  # the written Function List is accepted
@@ -207,7 +207,7 @@ def test_existing_header_cell_gets_the_function_list_merged(tmp_path):
     text = jupyter_text(notebook([tuple(c) for c in cells]))
     scaffolded, _ = scaffold_and_fix(tmp_path, text)
     assert assert_only_sources_changed(text, scaffolded) == {1}
-    assert "shift(x, b=1) - TODO: describe" in "".join(json.loads(scaffolded)["cells"][1]["source"])
+    assert "shift(x, b) - TODO: describe" in "".join(json.loads(scaffolded)["cells"][1]["source"])
 
 
 def test_scaffold_diff_shows_cells_and_writes_nothing(tmp_path):
@@ -357,5 +357,5 @@ def test_scaffold_stdin_notebook_writes_json(tmp_path):
     nb = nbformat.reads(proc.stdout, as_version=4)
     assert nb.cells[0].source.startswith("Module: Scaling")
     assert assert_only_sources_changed(source.decode(), proc.stdout, inserted=1) == set()
-    new_file = run_cli_scaffold(tmp_path / "new.ipynb")
+    new_file = scaffold_cli("--new", tmp_path / "new.ipynb")
     assert new_file.returncode == 2 and "no template for '.ipynb'" in new_file.stderr
