@@ -49,12 +49,13 @@ def test_arbitrary_bytes_never_crash(data, name):
     # or findings sorted and placed inside the file
     result = lint_source(name, data, SETTINGS)
     assert result.path == name
-    if result.error is not None:
-        assert result.findings == [] and "\n" not in result.error
-        return
     codes = [f.code for f in result.findings]
     if result.syntax_error:
-        assert codes == ["KL001"]
+        # a file that could not be checked is said (the error line) and is the KL001 finding
+        assert codes == ["KL001"] and result.error is not None and "\n" not in result.error
+    elif result.error is not None:
+        assert result.findings == [] and "\n" not in result.error
+        return
     else:
         assert "KL001" not in codes
     lines = data.count(b"\n") + 1

@@ -378,7 +378,7 @@ def _corpus_runs(tmp_path):
     # the corpus tests reach what the demos do not (loopback threads, helpers); their demo-running tests are
     # skipped here because the demos already ran above
     jobs.append(([sys.executable, "-m", "karpathy_lint", "verify-shapes", "--pytest", "--record", str(rec),
-                  "tests/corpus", "-q", "-p", "no:cacheprovider", "-k", "not demo"], rec))
+                  "tests/corpus", "-q", "-p", "no:cacheprovider", "-k", "not demo", "-m", "not slow"], rec))
 
     def run(job):
         cmd, rec = job

@@ -6,7 +6,7 @@ Comments in this file are written in the style of Andrej Karpathy's teaching; he
 <karpathys_code_comments>
 ** This File's Role in DeepSeek **
 3FS (Fire-Flyer File System, deepseek-ai/3FS) is DeepSeek's distributed file system on NVMe
-SSDs and RDMA: storage, not FP8 training (the seed guide misfiled FP8 here). Its storage
+SSDs and RDMA: storage, not FP8 training. Its storage
 service (src/storage/service, e.g. ReliableForwarding.cc; docs/design_notes.md) keeps each
 chunk on a chain of targets with CRAQ. Clients (FUSE or native USRBIO) compute chunk ids and
 chains themselves, write to the head, read from any replica; data loaders, checkpoints and a
@@ -373,7 +373,7 @@ def main():
     print("check: no acked write lost, strict reads return the newest commit, replicas equal: OK")
     # Karpathy: second act: a training set striped over the chains, read through a DataLoader
     # while a node dies mid-epoch and comes back.
-    # Karpathy: samples shape [num_samples, seq_len], token ids from a 50K vocabulary.
+    # Karpathy: samples shape [num_samples, seq_len], random token ids below 50_000.
     samples = torch.randint(0, 50_000, (cfg.num_samples, cfg.seq_len), dtype=torch.int32)
     picked = list(range(1, 1 + cfg.stripe_size))  # Karpathy: consecutive chains, then a per-file shuffle
     random.Random(cfg.seed).shuffle(picked)
@@ -396,5 +396,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: Two versions per chunk and a rule for who may answer a read. That's the whole
-# consistency story; the rest is making failures boring. Nice piece of systems work. ¯\_(ツ)_/¯
+# Karpathy: Committed v plus pending v+1 per chunk, tail commits first: any replica serves a strict read of v.

@@ -21,6 +21,8 @@ balanced_chain_table(cfg) - search node triples so every node pair shares the sa
 parse_table(text) - "B1 E1 F1, A1 B2 D1, ..." -> list of chains (tuples of target names)
 check_table(table, cfg) - assert replicas on distinct nodes and an equal number of targets per node
 recovery_share_reference(table, failed) - plain loop, exact fractions: who takes a failed node's reads
+pair_counts(table) - how many chains each pair of nodes shares (constant = balanced)
+swap_targets(table, a, b) - the same table with targets a and b exchanged
 incidence_matrix(table, cfg) - chains x nodes 0/1 matrix of the table
 recovery_matrix(table, cfg) - the same shares for every failed node at once, from `M.T @ M`
 FileLayout(inode, first_chain, stripe_size, shuffle_seed, num_chains) - what the inode stores
@@ -47,8 +49,13 @@ chains with B and C, so when A dies B and C each absorb half of its reads. desig
 re-syncing a replaced SSD can take hours, so that hot spot lasts. The fix: choose the triples
 so A shares exactly 2 chains with each of the other 5 nodes. That is a balanced incomplete
 block design, 2-(6,3,2): b = 10 blocks, r = 5 per node, lambda = r(k-1)/(v-1) = 2. Then each
-survivor takes 1/5 of A's reads. 3FS solves the general case with an integer-programming
-solver; `balanced_chain_table` just backtracks, which is enough at this size.
+survivor takes 1/5 of A's reads. design_notes prints such a table and says each survivor gets
+1/5, but the table as printed (chain 8 B5 C4 E4, chain 9 A5 C5 D4, quoted verbatim in
+`DESIGN_NOTES_BALANCED`) misses by one swap: A shares 3 chains with D and 1 with E, so when A
+fails D takes 3/10 of its reads and E 1/10 (B likewise overloads E). Exchanging D4 and E4
+between those two chains gives the balanced design the text describes; `swap_targets` does it
+and the demo checks both. 3FS solves the general case with an integer-programming solver;
+`balanced_chain_table` just backtracks, which is enough at this size.
 In matrix form: with incidence M (chains x nodes), `M.T @ M` counts shared chains; a design is
 balanced when its off-diagonal is constant. Under a toy model (equal node bandwidth, same
 read mix) the busiest survivor sets degraded throughput: 1/1.2 = 83% balanced vs 1/1.5 = 67%.
@@ -65,10 +72,10 @@ from torch.utils.data import Sampler
 
 NODES = "ABCDEFGHIJKLMNOP"  # Karpathy: a target is a node letter plus a number, "B3" = target 3 on node B
 
-# Karpathy: the balanced table printed in design_notes ("Balanced traffic during recovery"), kept
-# only as a cross-check: our search should find a different but equally good design.
+# Karpathy: the "balanced" table exactly as design_notes prints it ("Balanced traffic during
+# recovery"). Chains 8 and 9 hold E4 and D4 the other way round from a balanced design.
 DESIGN_NOTES_BALANCED = ("B1 E1 F1, A1 B2 D1, A2 D2 F2, C1 D3 E2, A3 C2 F3, "
-                         "A4 B3 E3, B4 C3 F4, B5 C4 D4, A5 C5 E4, D5 E5 F5")
+                         "A4 B3 E3, B4 C3 F4, B5 C4 E4, A5 C5 D4, D5 E5 F5")
 
 @dataclass
 class PlacementConfig:
@@ -151,6 +158,15 @@ def recovery_share_reference(table, failed):
                 if n != failed:
                     moved[n] += Fraction(1, len(nodes) * (len(nodes) - 1))
     return {n: share / total for n, share in moved.items()}
+
+def pair_counts(table):
+    # Karpathy: a table is balanced exactly when every pair of nodes shares the same number of chains.
+    return Counter(p for chain in table for p in itertools.combinations(sorted(t[0] for t in chain), 2))
+
+def swap_targets(table, a, b):
+    # Karpathy: exchange two targets wherever they sit; every per-node count stays the same.
+    swap = {a: b, b: a}
+    return [tuple(swap.get(t, t) for t in chain) for chain in table]
 
 def incidence_matrix(table, cfg):
     # Karpathy: M shape [num_chains, num_nodes], M[c, n] = 1 when chain c has a target on node n.
@@ -246,9 +262,10 @@ def main():
     cfg = PlacementConfig()
     naive, balanced = naive_chain_table(cfg), balanced_chain_table(cfg)
     published = parse_table(DESIGN_NOTES_BALANCED)
+    repaired = swap_targets(published, "D4", "E4")
     for name, table in (("naive", naive), ("balanced", balanced)):
         print(f"{name} chain table (head -> tail):", ", ".join(" ".join(c) for c in table))
-    for table in (naive, balanced, published):
+    for table in (naive, balanced, published, repaired):
         check_table(table, cfg)
     print(f"check: {len(balanced)} chains of {cfg.replicas} replicas on distinct nodes, "
           f"{cfg.targets_per_node} targets on every node: OK")
@@ -257,12 +274,19 @@ def main():
     _show_shares("balanced", balanced, cfg)
     fifth = Fraction(1, cfg.num_nodes - 1)
     # Karpathy: the headline property, for every choice of failed node, in exact arithmetic.
-    for table in (balanced, published):
+    for table in (balanced, repaired):
         for x in NODES[: cfg.num_nodes]:
             shares = recovery_share_reference(table, x)
             assert len(shares) == cfg.num_nodes - 1 and set(shares.values()) == {fifth}
     assert any(set(recovery_share_reference(naive, x).values()) != {fifth} for x in NODES[: cfg.num_nodes])
-    print(f"check: balanced (ours and design_notes') gives every survivor exactly {fifth}; naive does not: OK")
+    print(f"check: balanced (ours, and design_notes' table with D4/E4 swapped) gives every survivor "
+          f"exactly {fifth}; naive does not: OK")
+    # Karpathy: the published table as printed: A and D share 3 chains, A and E only 1.
+    pub_a = recovery_share_reference(published, "A")
+    print("design_notes table as printed, A fails:", ", ".join(f"{n} {pub_a[n]}" for n in sorted(pub_a)))
+    assert pub_a["D"] == Fraction(3, 10) and pub_a["E"] == Fraction(1, 10) and max(pair_counts(published).values()) == 3
+    assert set(pair_counts(repaired).values()) == {2} and len(pair_counts(repaired)) == 15
+    print("check: as printed it gives D 3/10 and E 1/10 of A's reads; one swap (D4 <-> E4) balances it: OK")
     R_bal, R_naive = recovery_matrix(balanced, cfg), recovery_matrix(naive, cfg)
     for table, R in ((balanced, R_bal), (naive, R_naive)):
         for x in range(cfg.num_nodes):
@@ -318,5 +342,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: Same disks, same number of chains, just a smarter choice of who shares a chain with
-# whom, and a dead SSD hurts a lot less. Combinatorics doing real systems work. ¯\_(ツ)_/¯
+# Karpathy: Balanced pairs (every two nodes share lambda = 2 chains) cap a survivor at 1.2x load, not 1.5x.

@@ -7,7 +7,7 @@ Comments in this file are written in the style of Andrej Karpathy's teaching; he
 ** This File's Role in DeepSeek **
 DeepEP (deepseek-ai/DeepEP) is the communication library under DeepSeek's MoE layers when
 experts are spread over GPUs (expert parallelism). It is MoE all-to-all, not 1F1B pipeline
-parallelism (the seed guide got that wrong; 1F1B belongs to DualPipe). The V1 Python API
+parallelism (1F1B is a pipeline schedule; see 07-DualPipe). The V1 Python API
 (deep_ep/buffer.py, now deep_ep/buffers/legacy.py) offers Buffer.get_dispatch_layout,
 dispatch, combine, low_latency_dispatch and low_latency_combine, backed by the kernels
 csrc/kernels/intranode.cu, internode.cu and internode_ll.cu (now in csrc/kernels/legacy/).
@@ -44,7 +44,7 @@ the expert outputs travel back and are summed with the gate weights. The layout 
 key saving: a token goes to a rank once even if it picked three experts there, and on the
 way back that rank sums its experts' weighted outputs before sending one row.
 Node-limited routing (V3 paper arXiv:2412.19437 §3.2.2, paper-sourced): each token may reach
-at most 4 nodes. InfiniBand gives ~50 GB/s against ~160 GB/s for NVLink, so DeepEP's normal
+at most 4 nodes. The paper gives InfiniBand ~50 GB/s against ~160 GB/s for NVLink, so DeepEP's normal
 kernels send a token once per node over RDMA and fan it out inside the node over NVLink; one
 IB hop can feed ~3.2 experts per node at no extra cost, ~13 over 4 nodes. V3's gate does
 this with 8 groups and the top 4 groups by the sum of each group's top-2 sigmoid scores
@@ -54,7 +54,7 @@ tokens, hidden 7168, top-4 groups, top-8, FP8 dispatch / BF16 combine: EP8 intra
 158 GB/s (dispatch / combine); RDMA EP16 43/43, EP32 58/57, EP64 51/50 GB/s. The normal
 dispatch waits on the CPU for receive counts, so it is not CUDA-graph compatible (the
 example uses Buffer.set_num_sms(24)); `dist_exchange` has the same shape: counts first.
-Low-latency kernels (decoding): pure RDMA, CUDA-graph compatible, 128 tokens per batch,
+Low-latency kernels (decoding; docs/legacy.md): pure RDMA, CUDA-graph compatible, 128 tokens per batch,
 same hidden/top-8/FP8-BF16 setup: dispatch 77 us at EP8 up to 194 us at EP256, combine 114
 us at EP8 to 360 us at EP256 (peak 369 us at EP128). With return_recv_hook=True the RDMA
 transfer runs in the background and data lands only when hook() is called, so compute
@@ -211,7 +211,7 @@ def dist_exchange(t, send_counts):
     # normal kernels out of CUDA graphs; low-latency mode pre-allocates the worst case instead.
     recv_counts = torch.empty_like(send_counts)
     dist.all_to_all_single(recv_counts, send_counts)
-    # Karpathy: out shape [num_recv, cols]; gloo in torch 2.13 takes uneven splits here (checked).
+    # Karpathy: out shape [num_recv, cols]; all_to_all_single takes uneven split sizes per rank.
     out = t.new_empty((int(recv_counts.sum()), *t.shape[1:]))
     dist.all_to_all_single(out, t.contiguous(), recv_counts.tolist(), send_counts.tolist())
     return out, recv_counts
@@ -254,7 +254,7 @@ def simulate_ep(cfg, expert_fn=expert_ffn):
 
 def worker(rank, cfg, port, device):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)  # Karpathy: 4 processes on 2 cores; don't oversubscribe
+    torch.set_num_threads(1)  # Karpathy: one thread per rank process, so the ranks don't oversubscribe the CPU
     if device == "cuda":
         torch.cuda.set_device(rank)
     dist.init_process_group("nccl" if device == "cuda" else "gloo", rank=rank, world_size=cfg.num_ranks)
@@ -301,7 +301,7 @@ def launch(cfg, device="cpu"):
     with socket.socket() as s:  # Karpathy: ask the OS for a free port for the rendezvous
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    # Karpathy: fork on CPU skips re-importing torch in every child (seconds on 2 cores);
+    # Karpathy: fork on CPU skips re-importing torch in every child (seconds per rank);
     # CUDA cannot survive a fork, so GPUs get fresh spawned processes.
     method = "fork" if device == "cpu" else "spawn"
     mp.start_processes(worker, args=(cfg, port, device), nprocs=cfg.num_ranks, start_method=method)
@@ -321,5 +321,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: Two all-to-alls and some careful counting. The cleverness is in what it refuses to
-# send twice, and in hiding the rest behind compute. Very well engineered. ¯\_(ツ)_/¯
+# Karpathy: Dispatch sends a token to a rank once however many of its experts live there; combine sums them first.

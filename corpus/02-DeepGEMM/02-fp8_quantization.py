@@ -11,8 +11,7 @@ behind the FP8 framework of DeepSeek-V3 (arXiv:2412.19437 section 3.3.2;
 deepseek-ai/DeepSeek-V3 inference/kernel.py act_quant, weight_dequant, fp8_gemm).
 Callers quantise activations per 1x128 tile and weights per 128x128 block,
 hand the FP8 tensors plus FP32 scales to the GEMM, and get BF16/FP32 outputs
-back for the next layer. The seed guide filed this under 3FS, which is a file
-system; it belongs here. This teaching version runs on the CPU: it leaves out
+back for the next layer. This teaching version runs on the CPU: it leaves out
 TMA, WGMMA, warp specialisation, the JIT, grouped MoE layouts and every speed
 concern, and it simulates the tensor core's short accumulator in software.
 
@@ -23,6 +22,7 @@ quantize_blocks_128x128(w, block=128) - Weights: one FP32 scale per 128x128 bloc
 dequantize_tiles(q, s, block=128) - Undo `quantize_tiles_1x128`
 dequantize_blocks(q, s, block=128) - Undo `quantize_blocks_128x128`
 quantize_per_tensor(x) - The coarse baseline: one scale for the whole tensor
+e4m3_ratios() - How far below a tile's absmax E4M3 stays normal, and where it flushes to zero
 relative_error(approx, ref) - Frobenius-norm relative error
 max_relative_error(approx, ref) - Worst element error divided by the largest reference magnitude
 calc_diff(x, y) - DeepGEMM's test gate, 1 - 2*sum(xy)/sum(x^2+y^2)
@@ -42,9 +42,13 @@ normal values. That is coarse but fine for a GEMM input, as long as every value
 is first scaled into the representable range. The whole game is the scale.
 
 Per-tensor scaling (one scale = amax/448 for the whole tensor) is the classic
-recipe. Its weakness: one outlier sets the scale for everybody. Tokens whose
-activations are 1000x smaller than the outlier slide into the subnormal range
-or flush to zero. DeepSeek-V3 (paper section 3.3.2) instead scales activations
+recipe. Its weakness: one outlier sets the scale for everybody. E4M3 normals
+span 448 / 2^-6 = 28,672x, so a value 1000x below the absmax is still normal
+(error at most 2^-4); it turns subnormal (fewer bits) more than ~2.9e4x below
+and flushes to zero more than ~4.6e5x below (`e4m3_ratios` finds both by
+casting to torch.float8_e4m3fn). Outliers 1000x above their neighbours plus
+token norms three decades apart put the smallest tokens ~1e6x below the
+absmax: past the zero line. DeepSeek-V3 (paper section 3.3.2) instead scales activations
 per 1x128 tile (per token, per 128 channels) and weights per 128x128 block,
 with scale = amax/448 computed online (inference/kernel.py act_quant: block
 size 128, s = amax / 448). An outlier now only hurts the 128 values it shares
@@ -157,6 +161,23 @@ def quantize_per_tensor(x):
     return q, s
 
 
+def e4m3_ratios():
+    fi = torch.finfo(FP8_DTYPE)
+    # Karpathy: a value r times below the absmax is scaled to 448 / r. It leaves the normals
+    # when 448 / r < smallest normal, i.e. r > 448 / 2^-6.
+    normal_span = fi.max / fi.smallest_normal
+    # Karpathy: the zero line, found by bisection on real casts (no formula trusted).
+    lo, hi = normal_span, 1e7
+    for _ in range(80):
+        mid = (lo * hi) ** 0.5
+        zero = torch.tensor(fi.max / mid, dtype=torch.float64).to(FP8_DTYPE).float().item() == 0.0
+        lo, hi = (lo, mid) if zero else (mid, hi)
+    # Karpathy: and the cast error of a value exactly 1000x below the absmax. v shape [1]
+    v = torch.tensor([fi.max / 1000.0])
+    err_1000 = abs(v.to(FP8_DTYPE).float().item() - v.item()) / v.item()
+    return normal_span, hi, err_1000
+
+
 def relative_error(approx, ref):
     return ((approx.double() - ref.double()).norm() / ref.double().norm()).item()
 
@@ -251,6 +272,11 @@ def main():
     fi = torch.finfo(FP8_DTYPE)
     print(f"E4M3: max {fi.max:g}, smallest normal {fi.smallest_normal:g} (2^-6), "
           f"subnormal step {2.0 ** -9:g} (2^-9), 3 mantissa bits")
+    span, zero_at, err_1000 = e4m3_ratios()
+    print(f"E4M3 below a tile's absmax: normal down to {span:,.0f}x ({span:.1e}x), subnormal beyond, "
+          f"zero beyond {zero_at:,.0f}x ({zero_at:.1e}x); 1000x below: still normal, cast error {err_1000:.2%}")
+    assert span == 28672 and abs(zero_at / 458752 - 1) < 1e-6 and err_1000 <= 2.0 ** -4
+    print("check: 1000x below the absmax stays a normal E4M3 number (error <= 2^-4) OK")
 
     # ---- 1. fine-grained vs per-tensor scaling on data with outliers ----
     x, mask = make_activations(cfg, gen)
@@ -271,7 +297,7 @@ def main():
     # Karpathy: per-token error is what a layer feels: every token is one row.
     row_err = lambda d: ((d - x).norm(dim=1) / x.norm(dim=1))
     print(f"\nactivations [{cfg.tokens}, {cfg.d_in}], "
-          f"{int(mask.sum())} outliers x{cfg.outlier_mag:g}")
+          f"{int(mask.sum())} outliers x{cfg.outlier_mag:g} ({cfg.outlier_frac:.1%} of values drawn as outliers)")
     print(f"{'scheme':<16}{'rel err':>10}{'mean token err':>16}{'worst token':>13}{'zeros':>9}")
     for name, d in [("per-tensor", x_tens), ("1x128 tiles", x_fine)]:
         print(f"{name:<16}{relative_error(d, x):>10.4f}{row_err(d).mean().item():>16.4f}"
@@ -281,7 +307,7 @@ def main():
     assert row_err(x_fine).max() < 0.05 < row_err(x_tens).max()
     print("check: 1x128 tiles keep every token under 5% error, per-tensor does not OK")
 
-    # ---- 2. the invariants from the facts sheet ----
+    # ---- 2. the invariants of block quantisation ----
     # Karpathy: s_full shape [tokens, d_in]: the scale each element was divided by.
     s_full = xs.repeat_interleave(cfg.block, dim=1)
     bound = torch.maximum(2.0 ** -4 * x.abs(), s_full * 2.0 ** -10) * (1 + 1e-6)
@@ -304,7 +330,9 @@ def main():
     assert relative_error(out, plain) < 1e-5
     print("\ncheck: per-K-block scaled accumulation == dequantise-then-matmul (rel err < 1e-5) OK")
     d_fine, d_tens = calc_diff(out, ref), calc_diff(x_tens @ w_tens.T, ref)
-    print(f"calc_diff vs FP32: 1x128/128x128 {d_fine:.2e}, per-tensor {d_tens:.2e} (gate 1e-3)")
+    # Karpathy: for y = x(1 + e) with small e, calc_diff ~ e^2 / 2, so the gate admits e ~ sqrt(2e-3).
+    print(f"calc_diff vs FP32: 1x128/128x128 {d_fine:.2e}, per-tensor {d_tens:.2e} (gate 1e-3, i.e. about "
+          f"{(2e-3) ** 0.5:.1%} relative error)")
     # Karpathy: per-tensor passes this gate too! calc_diff is one global number,
     # dominated by the big tokens, so it cannot see the dead ones from the table
     # above. A global metric can hide a broken row; look per token as well.
@@ -331,7 +359,7 @@ def main():
             print(f"{mode:<10}{label:<14}{relative_error(approx, exact):>10.2e}{errs[-1]:>13.2e}")
         unpromoted[mode] = errs[0]
         assert errs[1] < errs[0] / 4
-    # Karpathy: the paper's figure is quoted, not reproduced: we have no H800 here.
+    # Karpathy: the paper's figure is quoted, not reproduced: it was measured on H800 tensor cores.
     print(f"paper-sourced (V3 section 3.3.2): nearly 2% max relative error at K = 4096 on H800"
           f" without promotion; this simulation gives {unpromoted['nearest']:.2%} (nearest)"
           f" and {unpromoted['truncate']:.2%} (truncate)")
@@ -340,4 +368,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: A scale per 128 values, a flush to FP32 every 128 products: FP8 made boring. ¯\_(ツ)_/¯
+# Karpathy: One FP32 scale per 128 values and an FP32 flush every 128 products keep E4M3 GEMMs under calc_diff 1e-3.

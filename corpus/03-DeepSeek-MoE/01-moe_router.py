@@ -17,7 +17,9 @@ MoEConfig(d_model, n_routed, n_shared, top_k, expert_inter, n_groups, topk_group
 Expert(d_model, inter) - One SwiGLU feed-forward expert
 Expert.forward(x) - [tokens, d_model] -> [tokens, d_model]
 split_expert(expert, m) - Cut one expert into m narrower ones whose outputs sum to the original
-softmax_topk_gate(logits, k, norm_topk_prob) - DeepSeekMoE / V2 gate: softmax over experts, keep the top k
+softmax_topk_gate(logits, k, norm_topk_prob) - DeepSeekMoE 16B / V2-Lite gate: softmax over experts, keep the top k
+v2_device_limited_gate(logits, k, n_groups, topk_groups, norm_topk_prob) - V2 gate: softmax, then top-k
+    only inside the topk_groups devices whose best expert scores highest ("group_limited_greedy")
 expert_balance_loss(scores, idx, n_routed, k, alpha) - The expert-level balance loss of arXiv:2401.06066
 v3_sigmoid_gate(logits, bias, k, n_groups, topk_groups, route_scale) - V3 gate: sigmoid, bias for
     selection only, group-limited top-k, renormalised weights
@@ -39,7 +41,12 @@ every token and soak up common knowledge, so the routed experts can specialise. 
 uses 64 routed + 2 shared experts with top-6 routing (its Hugging Face config.json, checked here
 only through a third-party copy, so strictly unverified).
 
-The gate in that paper (and in V2) is softmax over all routed experts, then top-k. In the Hugging
+The gate in that paper (and in V2-Lite) is softmax over all routed experts, then top-k. DeepSeek-V2
+adds device-limited routing (arXiv:2405.04434 §2.2.2): a token's experts may sit on at most M = 3
+devices. Its MoEGate does this with topk_method "group_limited_greedy": experts form n_group groups
+(one per device), a group scores its best softmax value, the top topk_group groups stay and top-k
+runs inside them (n_group 8, topk_group 3 in V2's config, read from third-party copies: unverified).
+`v2_device_limited_gate` implements it; with topk_groups = n_groups it is plain top-k again. In the Hugging
 Face code the k kept probabilities are renormalised only when norm_topk_prob is True (default False);
 otherwise they are raw softmax values, so they sum to at most 1 (then scaled by
 routed_scaling_factor, 1.0 here). Balance comes from an auxiliary loss alpha * sum_i f_i * P_i, where
@@ -52,11 +59,11 @@ experts, top-8, with sigmoid affinities instead of softmax. A per-expert bias is
 only to choose experts; the weights are the original sigmoid scores of the chosen experts divided
 by their sum, times route_scale 2.5. The bias is trained without gradients: after each step it
 drops by gamma for overloaded experts and rises by gamma for underloaded ones (gamma 0.001 for the
-first 14.3T tokens, then 0). So balance no longer fights the language-model loss, only a tiny
+first 14.3T tokens, then 0; paper §4.2). So balance no longer fights the language-model loss, only a tiny
 sequence-wise loss (alpha 0.0001) remains. Routing is node-limited: in inference/model.py the 256
 experts form 8 groups, a group scores the sum of its top-2 biased affinities, and only the top 4
 groups are searched. The popular "For V3, K=2 with softmax" is wrong on both counts, and the 671B
-total / 37B active figures belong to V3, not to DeepSeekMoE 16B (16.4B total).
+total / 37B active figures belong to V3 (V3 report), not to DeepSeekMoE 16B (16.4B total, its README).
 </karpathys_code_comments>
 """
 import math
@@ -125,6 +132,22 @@ def softmax_topk_gate(logits, k, norm_topk_prob):
     if norm_topk_prob:
         # Karpathy: optional renormalisation (the HF flag); off by default for DeepSeekMoE/V2,
         # where the k raw probabilities sum to less than 1.
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+    return weights, idx, scores
+
+
+def v2_device_limited_gate(logits, k, n_groups, topk_groups, norm_topk_prob):
+    # Karpathy: scores shape [tokens, n_routed], the same softmax as the plain gate.
+    scores = torch.softmax(logits.float(), dim=-1)
+    tokens = scores.shape[0]
+    # Karpathy: group_score shape [tokens, n_groups]. V2 scores a device by its single best expert.
+    group_score = scores.view(tokens, n_groups, -1).amax(dim=-1)
+    keep = group_score.topk(topk_groups, dim=-1).indices
+    allowed = torch.zeros_like(group_score, dtype=torch.bool).scatter_(1, keep, True)
+    # Karpathy: allowed shape [tokens, n_routed]: True on the experts of the kept devices.
+    allowed = allowed.repeat_interleave(scores.shape[1] // n_groups, dim=1)
+    weights, idx = scores.masked_fill(~allowed, 0.0).topk(k, dim=-1)
+    if norm_topk_prob:
         weights = weights / weights.sum(dim=-1, keepdim=True)
     return weights, idx, scores
 
@@ -241,7 +264,7 @@ class DeepSeekMoE(nn.Module):
 
 def main():
     torch.manual_seed(0)
-    # Karpathy: tiny tensors, so one thread: on 2 busy cores thread hand-offs cost more than they save.
+    # Karpathy: tiny tensors: one thread avoids thread hand-offs that cost more than these ops.
     torch.set_num_threads(1)
     cfg = MoEConfig()
     moe = DeepSeekMoE(cfg)
@@ -272,6 +295,19 @@ def main():
     w_norm, _, _ = softmax_topk_gate(x @ moe.gate.t(), cfg.top_k, True)
     assert torch.allclose(w_norm.sum(-1), torch.ones(cfg.n_tokens))
     print("check: with norm_topk_prob=True the same k gates sum to exactly 1 OK")
+    # Karpathy: V2's device limit: groups stand in for devices, topk_groups for M.
+    logits = x @ moe.gate.t()
+    per_group = cfg.n_routed // cfg.n_groups
+    w2, idx2, _ = v2_device_limited_gate(logits, cfg.top_k, cfg.n_groups, cfg.topk_groups, False)
+    devices = torch.tensor([len(set((row // per_group).tolist())) for row in idx2])
+    plain_devices = torch.tensor([len(set((row // per_group).tolist())) for row in idx])
+    same = v2_device_limited_gate(logits, cfg.top_k, cfg.n_groups, cfg.n_groups, False)
+    assert devices.max() <= cfg.topk_groups < plain_devices.max()
+    assert torch.equal(same[1], idx) and torch.equal(same[0], w)
+    print(f"V2 device-limited gate: devices per token max {devices.max()} (M = {cfg.topk_groups}), plain top-k "
+          f"max {plain_devices.max()}; {(idx2.sort(-1).values != idx.sort(-1).values).any(-1).sum()} of "
+          f"{cfg.n_tokens} tokens rerouted")
+    print("check: V2 gate keeps every token on <= M devices and equals plain top-k when M = all OK")
     assert torch.allclose(y, ref, atol=1e-5)
     print(f"check: sparse dispatch/combine == dense per-token loop (max diff {(y - ref).abs().max():.1e}) OK")
 
@@ -329,5 +365,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: A router is a matmul and a topk; the engineering is in everything around it: the
-# segmentation, the shared experts, a bias that balances without touching the loss. Lovely. ¯\_(ツ)_/¯
+# Karpathy: A router is a matmul and a topk; V2 adds a device limit and V3 a bias that balances load without a loss.

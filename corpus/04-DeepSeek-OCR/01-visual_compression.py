@@ -12,7 +12,8 @@ and deepseek_ocr.py (glue, projector, newline and separator tokens, token count)
 forward pass calls the encoder on every page image and hands the projected vision tokens, in place
 of the image placeholder, to the DeepSeek3B-MoE-A570M decoder, which writes the text back out.
 This teaching version keeps the shape flow at toy scale and leaves out the SAM neck's 3x3 conv,
-pretrained weights, position-table resizing, Gundam tiling itself and the decoder.
+SAM's decomposed relative-position bias (use_rel_pos=True), pretrained weights, position-table
+resizing, Gundam tiling itself and the decoder.
 
 ** Function List **
 OCRConfig(image_size, patch_size, sam_dim, sam_heads, sam_depth, window, global_blocks, neck_dim, mid_dim, clip_dim, clip_heads, clip_depth, n_embed) - Toy sizes, real ones cited
@@ -30,6 +31,7 @@ TokenCompressor.as_single_conv() - The two convs folded into one equivalent 7x7 
 GlobalEncoder(cfg) - CLIP-style global-attention transformer that takes compressed features as patches
 GlobalEncoder.forward(patch_embeds) - [batch, clip_dim, g, g] -> [batch, 1 + g*g, clip_dim] (CLS first)
 DeepEncoder(cfg) - SAM-style stage -> compressor -> CLIP-style stage -> concat -> linear projector
+DeepEncoder.sam_stage(image) - [batch, 3, H, W] -> neck features [batch, grid, grid, neck_dim]
 DeepEncoder.forward(image) - [batch, 3, H, W] -> (vision tokens [batch, n_tokens, n_embed], patch count)
 DeepEncoder.layout(tokens) - Append a newline token per row and a view separator (one image, global view)
 mode_vision_tokens(base_size, patch_size=16, downsample=4, with_layout=False) - Token count of a mode
@@ -46,18 +48,22 @@ through cheap attention, and the part with global attention sees very few tokens
 Step 1, SAM-style stage. A 1024x1024 page becomes 64x64 = 4096 patches of 16 px (SAM ViT-B: embed
 768, 12 layers, 12 heads, window 14, global attention only in blocks 2, 5, 8, 11; neck to 256
 channels; sam_vary_sdpa.py). Window attention costs (window^2)^2 per window instead of 4096^2.
-Honest caveat: four SAM blocks are still global over all 4096 tokens; the real code runs them
-through scaled_dot_product_attention, which on a GPU may use a fused kernel that never stores the
-score matrix. Another one: SAM pads 64 up to 70 for window 14, and the padded zeros still act as
-keys (the qkv bias makes them non-zero), so "window attention == block-diagonal full attention" is
-exact only when the grid divides by the window, as it does here (16 / 4).
+Caveat: blocks 2, 5, 8 and 11 are global over all 4096 tokens, so long-range mixing already
+happens inside SAM. And SAM runs with use_rel_pos=True: its decomposed relative-position bias is
+handed to scaled_dot_product_attention as a dense [batch, heads, N, N] mask, so in those blocks a
+score-sized tensor is materialised whichever kernel runs (a fused kernel cannot skip reading a
+dense mask); the demo's memory table prints its size. Another: SAM pads 64 up to 70 for window
+14, and the padded zeros still act as keys (the qkv bias makes them non-zero), so "window
+attention == block-diagonal full attention" is exact only when the grid divides by the window,
+as it does here (16 / 4).
 
-Step 2, the compressor. The seed guide called this cross-attention. It is not: it is two Conv2d
+Step 2, the compressor. It is often described as cross-attention. It is not: it is two Conv2d
 layers, 256 -> 512 -> 1024 channels, kernel 3, stride 2, padding 1, no bias, nothing between them
 (net_2, net_3). Each halves height and width, so 64x64 = 4096 becomes 16x16 = 256 tokens: 16x
 fewer. With no nonlinearity in between, the pair is one linear 7x7 stride-4 convolution, which
-`TokenCompressor.as_single_conv` builds and the demo checks. A token only sees a 7x7 patch
-neighbourhood (112 px); all long-range mixing happens in the next stage.
+`TokenCompressor.as_single_conv` builds and the demo checks. The compressor is the only local
+stage: through it a token sees a 7x7 patch neighbourhood (112 px), while SAM's global blocks
+before it and the CLIP stage after it mix across the whole page (the demo checks both).
 
 Step 3, CLIP-style stage. CLIP-L (24 layers, hidden 1024, 16 heads) skips its own patch conv and
 takes the 16x16x1024 compressed map as its patch embeddings, plus a CLS token (clip_sdpa.py). Its
@@ -255,13 +261,17 @@ class DeepEncoder(nn.Module):
         self.image_newline = nn.Parameter(torch.randn(cfg.n_embed) * 0.02)
         self.view_separator = nn.Parameter(torch.randn(cfg.n_embed) * 0.02)
 
-    def forward(self, image):
+    def sam_stage(self, image):
         # Karpathy: x shape [batch, grid, grid, sam_dim]: 16 x 16 = 256 patches here, 4096 in Base.
         x = self.patch_embed(image).permute(0, 2, 3, 1) + self.pos
-        n_patches = x.shape[1] * x.shape[2]
         for blk in self.blocks:
             x = blk(x)
-        x = self.neck_norm(self.neck(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1))
+        return self.neck_norm(self.neck(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1))
+
+    def forward(self, image):
+        # Karpathy: x shape [batch, grid, grid, neck_dim] after the window/global blocks and the neck.
+        x = self.sam_stage(image)
+        n_patches = x.shape[1] * x.shape[2]
         # Karpathy: sam shape [batch, clip_dim, g, g]: 4 x 4 = 16 tokens (16 x 16 = 256 in Base).
         sam = self.compressor(x.permute(0, 3, 1, 2))
         clip = self.clip(sam)
@@ -332,6 +342,19 @@ def main():
     assert torch.allclose(two_convs, one_conv, atol=1e-5)
     print("check: net_3(net_2(x)) == one 7x7 stride-4 conv (receptive field 7 patches) OK")
 
+    # Karpathy: where does long-range mixing happen? Poke the top-left patch and watch the far corner.
+    poked = image[:1].clone()
+    poked[..., : cfg.patch_size, : cfg.patch_size] += 1.0
+    with torch.no_grad():
+        far_sam = (enc.sam_stage(poked) - enc.sam_stage(image[:1]))[0, -1, -1].abs().max().item()
+        feat2 = feat.clone()
+        feat2[..., 0, 0] += 1.0
+        far_comp = (comp(feat2) - two_convs)[0, :, -1, -1].abs().max().item()
+    print(f"poke patch (0, 0): SAM stage output at patch ({g - 1}, {g - 1}) moves by {far_sam:.1e}; "
+          f"compressor output at token ({g // 4 - 1}, {g // 4 - 1}) moves by {far_comp:.1e}")
+    assert far_sam > 1e-6 and far_comp == 0.0
+    print("check: SAM's global block mixes the whole page; only the compressor is local OK")
+
     print("\nmode    size  tokens  paper  with newline+separator")
     for name, (size, published) in PUBLISHED.items():
         n = mode_vision_tokens(size)
@@ -354,12 +377,12 @@ def main():
     print(f"  CLIP-L (16 heads) on all 4096 patches: {full / 2**20:7.1f} MiB")
     print(f"  CLIP-L (16 heads) on 256 compressed:   {comp_b / 2**20:7.1f} MiB  ({full // comp_b}x less)")
     print(f"  SAM window block (12 heads, win 14):   {win / 2**20:7.1f} MiB  (25 padded windows)")
-    print(f"  SAM global block (12 heads, 4096):     {sam_global / 2**20:7.1f} MiB  (4 of its 12 blocks)")
+    print(f"  SAM global block (12 heads, 4096):     {sam_global / 2**20:7.1f} MiB  (4 of its 12 blocks; "
+          f"always materialised: the use_rel_pos bias is a dense mask of this size)")
     assert full == 256 * comp_b
     print("check: 16x fewer tokens -> 256x smaller attention matrix OK")
 
 
 if __name__ == "__main__":
     main()
-# Karpathy: Look at a page through a keyhole, squeeze with two strided convs, then think globally
-# about 256 tokens instead of 4096. Small trick, big budget win. ¯\_(ツ)_/¯
+# Karpathy: Windows plus four global blocks on 4096 patches, two strided convs, then CLIP on 256 tokens.

@@ -63,7 +63,7 @@ README_WEIGHTS.md's 36.7B and 1.0% under the paper's rounded 37B. README_WEIGHTS
 includes 0.9B of embedding; with the table our count is 37.55B, so that split is not reproduced here.
 MTP adds 11.61B unique parameters (README_WEIGHTS.md: 11.5B; ours includes the 0.10B eh_proj); 671.03 +
 11.61 + a stored copy of embedding and head (1.85) = 684.5B, the 685B checkpoint (derived; how DeepSeek
-counted 685B is unverified). Seed guide correction: V3 does not route "K=2" with a softmax; it routes 8
+counted 685B is unverified). V3 does not route "K=2" with a softmax, as is sometimes said; it routes 8
 of 256 + 1 shared with sigmoid scores, and FP8 is its training recipe (02-fp8_training_loop.py).
 </karpathys_code_comments>
 """
@@ -181,7 +181,7 @@ class MLP(nn.Module):
         self.w2 = nn.Linear(inter_dim, dim, bias=False)  # Karpathy: gate w1, value w3, down w2
 
     def forward(self, x):
-        # Karpathy: SwiGLU, three matrices: 3 * dim * inter_dim parameters. h shape [..., hidden]
+        # Karpathy: SwiGLU, three matrices: 3 * dim * inter_dim parameters. h shape [..., inter_dim]
         h = F.silu(self.w1(x)) * self.w3(x)
         return self.w2(h)
 
@@ -338,7 +338,7 @@ def count_params(cfg, include_mtp=False):
 
 def main():
     torch.manual_seed(0)
-    torch.set_num_threads(1)  # Karpathy: tiny ops; one thread beats two fighting over 2 busy cores
+    torch.set_num_threads(1)  # Karpathy: tiny ops; set one thread per process when CPUs are shared
     real = V3Config(**REAL_671B)
     total, active = count_params(real)
     mtp, embed = count_params(real, include_mtp=True)[0] - total, real.vocab_size * real.dim
@@ -397,4 +397,4 @@ def main():
 if __name__ == "__main__":
     main()
 
-# Karpathy: A latent cache, a biased router, one extra prediction: small ideas, one cheap 671B model. ¯\_(ツ)_/¯
+# Karpathy: 576 cached values per token, 8 of 256 experts by a biased sigmoid, one MTP depth: 671B total, ~37B active.

@@ -14,9 +14,8 @@ the training side at toy scale. A model's forward pass and autograd call the FP8
 linear, which runs all three of its GEMMs (Fprop, Dgrad, Wgrad) on block-scaled
 E4M3 inputs and hands FP32 outputs to the next layer and FP32 weight gradients to
 the optimizer; everything else stays FP32/BF16, and a short run is compared with
-plain FP32 training. The seed guide put this under 3FS (a file system) and told
-a "3-stage 70/25/5" FP8 story that no DeepSeek source contains; both are wrong
-and dropped here. Left out: real FP8 kernels on CPU (we quantise, dequantise and
+plain FP32 training. (A "3-stage 70/25/5" FP8 schedule sometimes attributed to
+V3 appears in no DeepSeek source; V3's recipe is the one below.) Left out: real FP8 kernels on CPU (we quantise, dequantise and
 multiply in FP32), MoE, DualPipe, FP8 communication and caching, and scale.
 
 ** Function List **
@@ -60,10 +59,12 @@ with the AdamW first and second moments kept in BF16. `PRECISION_PLAN` prints
 the whole table. This toy model has no MoE, so gating appears only in the table.
 
 How we simulate on CPU: quantise to torch.float8_e4m3fn with the tile/block
-scales, dequantise back to FP32, multiply in FP32. Products of two E4M3 numbers
-are exact in FP32, so this matches a tensor core that promotes to FP32 every 128
-products (the DeepGEMM scheme); it ignores the short-accumulator error inside
-each 128-block, which 02-DeepGEMM/02-fp8_quantization.py studies. On a GPU
+scales, dequantise back to FP32, multiply in FP32. This path models no per-128
+promotion: it runs one FP32 matmul over all of K. Products of two E4M3 numbers
+are exact in FP32, so it equals a tensor core that promotes to FP32 every 128
+products (the DeepGEMM scheme) up to FP32 rounding, i.e. summation order (the
+demo measures the gap); it ignores the short-accumulator error inside each
+128-block, which 02-DeepGEMM/02-fp8_quantization.py studies. On a GPU
 with compute capability >= 8.9 (`FP8_TENSOR_CORES`), `fp8_gemm` runs real FP8
 matmuls with torch._scaled_mm, one K-block at a time, and applies the scales
 in FP32.
@@ -108,7 +109,7 @@ class TrainConfig:
     seq_len: int = 16  # V3 serves a 128K context (README)
     batch: int = 16  # 16 * 16 = 256 tokens = 2 Wgrad K-blocks of 128
     block: int = 128  # 1x128 / 128x128 scaling (paper 3.3.2)
-    steps: int = 100  # V3 trained on 14.8T tokens; we take 100 steps of 256
+    steps: int = 100  # V3 trained on 14.8T tokens (README); we take 100 steps of 256
     lr: float = 3e-4  # V3 peak: 2.2e-4 (paper 4.2); no warmup or decay here
     betas: tuple = (0.9, 0.95)  # V3 AdamW betas (paper 4.2)
     weight_decay: float = 0.1  # V3 (paper 4.2)
@@ -318,7 +319,7 @@ def train(cfg, fp8, device="cpu"):
 
 def main():
     cfg = TrainConfig()
-    # Karpathy: tiny tensors: two threads spend more time syncing than computing.
+    # Karpathy: tiny tensors: one thread, since syncing threads costs more than these ops.
     torch.set_num_threads(1)
     torch.manual_seed(cfg.seed)
     print(f"{'component':<36}{'here':<15}{'DeepSeek-V3 (paper 3.3)'}")
@@ -346,6 +347,20 @@ def main():
         assert 0 < d < 1e-3  # Karpathy: > 0 proves it really quantised; < 1e-3 is the gate
     print("check: all three FP8 GEMMs within DeepGEMM's calc_diff < 1e-3 of FP32 OK")
 
+    # Karpathy: the CPU path (one matmul over all of K) vs explicit per-128 promotion.
+    a, b = torch.randn(64, 4 * cfg.block), torch.randn(96, 4 * cfg.block)
+    aq, a_s = quantize_tiles(a, cfg.block)
+    bq, b_s = quantize_tiles(b, cfg.block)
+    promoted = torch.zeros(64, 96)  # Karpathy: promoted shape [64, 96], the FP32 accumulator
+    for kb in range(a.shape[1] // cfg.block):
+        cols = slice(kb * cfg.block, (kb + 1) * cfg.block)
+        promoted += (aq[:, cols].float() @ bq[:, cols].float().T) * a_s[:, kb, None] * b_s[None, :, kb]
+    sim = fp8_gemm(a, b, cfg.block, real_fp8=False)
+    gap = ((sim - promoted).norm() / promoted.norm()).item()
+    print(f"CPU path vs per-128 promotion: relative gap {gap:.1e} (FP32 rounding, not a different algorithm)")
+    assert 0 <= gap < 1e-6
+    print("check: the CPU simulation equals per-128 promotion up to FP32 rounding OK")
+
     # ---- the training runs ----
     ref, fp8 = train(cfg, fp8=False), train(cfg, fp8=True)
     gaps = [abs(a - b) / b for a, b in zip(fp8, ref)]
@@ -365,4 +380,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: FP8 training is bookkeeping: which GEMMs, which axis, what stays FP32. ¯\_(ツ)_/¯
+# Karpathy: FP8 training is bookkeeping: all three GEMMs in E4M3, scales along each GEMM's K, the rest in FP32/BF16.

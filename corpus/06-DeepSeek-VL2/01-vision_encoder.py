@@ -36,7 +36,7 @@ VL2VisionEncoder.forward(image) - [3, H, W] -> (token sequence [n_tok, lm_dim], 
 main() - Demo: grid choice table at real sizes, toy forward passes, round-trip and fold checks
 
 ** Technical Deep Dive **
-The seed guide called this a "Hybrid CNN + Transformer" encoder. That was DeepSeek-VL (v1,
+VL2 is sometimes described as a "Hybrid CNN + Transformer" encoder. That was DeepSeek-VL (v1,
 arXiv:2403.05525): SigLIP for semantics plus a SAM-B branch for high resolution. VL2 dropped the
 hybrid: one SigLIP-SO400M-384 ViT, and high resolution comes from dynamic tiling instead. Its only
 convolution is the ViT's patch embedding, which `main` asserts for the toy.
@@ -303,5 +303,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: One ViT, many tiles, a fold and a few newline tokens: high resolution without a second
-# encoder. Not flashy, just careful bookkeeping that the LM can read. ¯\_(ツ)_/¯
+# Karpathy: One SigLIP over a thumbnail and local tiles, a 2x2 fold to 196 tokens each, newlines so the LM sees rows.

@@ -26,7 +26,7 @@ verify(events, cfg, n_dirs) - independent check: exactly one F, input-grad and w
     (direction, micro-batch, stage), right rank, dependency order, no overlap on a rank
 stats(events, cfg) - makespan, idle time per rank, stages (parameter copies) per rank, peak activations
 formulas(cfg) - the bubble formulas from the DualPipe README for 1F1B, ZB1P and DualPipe
-draw(events, cfg) - ASCII timeline, one row per rank, time left to right
+draw(events, cfg) - ASCII timeline, one row per rank, time left to right; F&B pairs marked X= / x=
 run_torch(events, cfg, n_dirs, seed=0, device="cpu") - execute the schedule on a toy tanh-MLP pipeline,
     with input-grad and weight-grad as separate steps; return loss and summed grads
 reference_grads(cfg, seed=0, device="cpu") - ordinary autograd on the same model and data
@@ -34,7 +34,7 @@ main() - simulate, print table and timelines, check gradients against autograd
 
 ** Technical Deep Dive **
 A pipeline cuts the model into PP stages, one per GPU, and streams micro-batches through them. The
-classic 1F1B schedule (the seed guide filed it under DeepEP; it belongs here as the baseline) lets
+classic 1F1B schedule (pipeline parallelism, unrelated to DeepEP's all-to-all; the baseline here) lets
 rank r run PP-1-r forwards, then alternate one forward with one backward, then drain. Every rank
 idles (PP-1)(F+B) per step: waiting at the start for the first activation, at the end for the last
 gradient. Zero-bubble scheduling (ZB1P in the README) splits the backward into the input-gradient
@@ -52,7 +52,7 @@ weight-grad (WeightGradStore), used in the warm-up and drain phases. The README 
 (PP/2-1)(F&B+B-3W), parameters 2x, activations PP+1, versus 1F1B's (PP-1)(F+B), 1x, PP.
 DualPipeV (dualpipe/dualpipev.py) folds the same schedule onto PP/2 devices with the same bubble.
 
-What the seed guide got wrong: "overlapped compute/communication via CUDA streams" is at best a
+A common summary, "overlapped compute/communication via CUDA streams", is at best a
 paraphrase. The repository's contribution is the schedule, the order and pairing of F, B and W. It
 does not implement the stream-level MoE overlap: the user supplies overlapped_forward_backward on
 the stage module, and without it a pair simply runs its forward then its backward. The code asserts
@@ -60,9 +60,9 @@ an even number of ranks and an even number of micro-batches at least twice the r
 
 Under the unit cost model here (F=1, B=2, W=1, F&B = F+B-overlap) the simulator reproduces 1F1B
 and ZB1P exactly on every rank, and DualPipe's worst rank exactly for overlap 0 and 1; inner
-ranks can do better than the formula, so the check asserts idle <= formula, as the facts sheet asks.
+ranks can do better than the formula, so the check asserts idle <= formula.
 With other costs DualPipe can land strictly under its formula (F=1, B=3, W=1: 11 vs 12 at PP=8),
-and this file's simple ZB1P order only meets its formula while W <= F (it misses at F=1, B=4, W=2).
+and this file's simple ZB1P order only meets its formula while W <= F (F=1, B=4, W=2: 14 vs 7).
 The simulator assumes free, instant communication and that sends never block, which real NCCL P2P
 does not promise, so this is the schedule's ideal, not a measurement.
 </karpathys_code_comments>
@@ -249,9 +249,13 @@ def draw(events, cfg):
     rows = [["."] * width for _ in range(cfg.pp)]
     for r, start, end, ops in events:
         # Karpathy: upper case = micro-batches entering at rank 0, lower case = entering at the
-        # last rank. A pair prints its forward letter then its backward letters, cut to its length.
-        text = "".join((k if d == 0 else k.lower()) * {"F": cfg.f, "B": cfg.b, "I": cfg.b - cfg.w,
-                                                       "W": cfg.w}[k] for k, d, m, s in ops)
+        # last rank. An F&B pair must not look like F then B: it prints X (x) for its forward's
+        # direction, then '=' for the overlapped backward of the other direction.
+        if len(ops) == 2:
+            text = ("X" if ops[0][1] == 0 else "x") * cfg.f + "=" * cfg.b
+        else:
+            k, d = ops[0][0], ops[0][1]
+            text = (k if d == 0 else k.lower()) * {"F": cfg.f, "B": cfg.b, "I": cfg.b - cfg.w, "W": cfg.w}[k]
         rows[r][start:end] = list(text[: end - start].replace("I", "B").replace("i", "b"))
     return "\n".join(f"rank {r}: " + "".join(row) for r, row in enumerate(rows))
 
@@ -329,7 +333,7 @@ def main():
             fb = str(cfg.f + cfg.b - overlap) if name == "DualPipe" else "-"
             print(f"{name:9} {pp:2} {n:3} {fb:>4} {makespan:9} {max(idle):8} ({min(idle):2}) "
                   f"{bound:8} {max(stages):6}x {max(peak):9}")
-            # Karpathy: the assertions the facts sheet asks for.
+            # Karpathy: idle vs the README's bubble formula, parameter copies, peak activations.
             if name == "DualPipe":
                 assert max(idle) <= bound and max(stages) == 2 and max(peak) <= pp + 1
             else:
@@ -338,13 +342,29 @@ def main():
           "in dependency order OK")
     print("check: 1F1B and ZB1P idle == formula on every rank; DualPipe idle <= formula, "
           "2 stages per rank, peak activations <= PP+1 OK")
+    # Karpathy: two other cost models, PP=8, 20 micro-batches: where the formulas are not exact.
+    other = {}
+    for name, (f, b, w) in (("DualPipe", (1, 3, 1)), ("ZB1P", (1, 4, 2))):
+        c = PipeConfig(f=f, b=b, w=w)
+        build, n_dirs = builders[name]
+        other[name] = (max(stats(simulate([bind_ops(build(r, c), r, c) for r in range(c.pp)], c), c)[1]),
+                       formulas(c)[name])
+        print(f"{name} at F={f} B={b} W={w}, PP={c.pp}: worst idle {other[name][0]} vs formula {other[name][1]}")
+    assert other["DualPipe"][0] < other["DualPipe"][1] and other["ZB1P"][0] > other["ZB1P"][1]
     cfg = PipeConfig(pp=8, n_micro=20)
     for name in ("1F1B", "DualPipe"):
         build, n_dirs = builders[name]
         print(f"\n{name} timeline, PP={cfg.pp}, {cfg.n_micro} micro-batches, F=1 B=2 W=1 "
               f"(upper case: rank-0 direction, lower: the other; BB full backward, "
-              f"lone B input-grad only, W weight-grad, '.': idle)")
-        print(draw(simulate([bind_ops(build(r, cfg), r, cfg) for r in range(cfg.pp)], cfg), cfg))
+              f"lone B input-grad only, W weight-grad, X== / x== one F&B pair: forward of that "
+              f"direction overlapped with a backward of the other, '.': idle)")
+        events = simulate([bind_ops(build(r, cfg), r, cfg) for r in range(cfg.pp)], cfg)
+        pic = draw(events, cfg)
+        print(pic)
+        pairs = sum(len(e[3]) == 2 for e in events)
+        # Karpathy: every pair shows up as its own mark; 1F1B has none to show.
+        assert pic.count("X") + pic.count("x") == pairs * cfg.f and (pairs > 0) == (name == "DualPipe")
+    print(f"check: the DualPipe timeline marks all {pairs} F&B pairs (X== / x==), 1F1B has none OK")
     cfg = PipeConfig(pp=4, n_micro=8)
     ref_loss, ref = reference_grads(cfg)
     for name, (build, n_dirs) in builders.items():
@@ -358,4 +378,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: The trick is pure bookkeeping: same math, two directions, backwards cut in two. Lovely.
+# Karpathy: Two directions let every steady-state forward pair with a backward: bubble (PP/2-1)(F&B+B-3W).

@@ -59,8 +59,8 @@ experts and non-expert modules stay frozen unless their flags are set. Training 
 What ESFT saves, honestly: trainable and stored parameters (only the chosen experts are saved, e.g.
 results/expert_configs/law.json trains 9 of 64 experts in layer 1 and 3 in layer 19) and some
 training time. It does not cut the memory to hold the model: the full model is still loaded for
-training and inference. The "90% memory reduction" line in the seed misnames the claim; "up to ~90%
-storage / ~30% time" is a press figure, unverified against the paper's tables.
+training and inference. Summaries that promise a large "memory reduction" misname the claim:
+what shrinks is the set of trained and stored parameters, which `main` counts for the toy.
 </karpathys_code_comments>
 """
 from dataclasses import dataclass
@@ -233,7 +233,7 @@ def count_params(model):
 
 def main():
     torch.manual_seed(0)
-    # Karpathy: tiny tensors, so one thread: on 2 busy cores thread hand-offs cost more than they save.
+    # Karpathy: tiny tensors: one thread avoids thread hand-offs that cost more than these ops.
     torch.set_num_threads(1)
     cfg = ESFTConfig()
     gen = torch.Generator().manual_seed(0)
@@ -307,5 +307,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-# Karpathy: Measure first, then train only what the task actually uses. A fine-grained MoE hands
-# you that map for free, and ESFT just reads it. Neat. ¯\_(ツ)_/¯
+# Karpathy: Score experts on task tokens, train the smallest top_p set per layer, freeze the rest bit-for-bit.

@@ -18,6 +18,7 @@ kernel fast: tiles, shared memory, TMA, warp specialization, FP8 caches and the 
 MLAConfig(n_heads, kv_lora_rank, qk_rope_head_dim, qk_nope_head_dim, v_head_dim, block_size, num_workers) - Sizes, CPU defaults
 make_weights(cfg, dtype=torch.float32, device="cpu") - W_UK and W_UV, the per-head slices of wkv_b
 softmax_scale(cfg) - (nope + rope) ** -0.5, the scale of the ORIGINAL head dim
+kernel_default_scale(q) - what flash_mla_with_kvcache uses when no scale is passed: q.shape[-1] ** -0.5
 naive_decode(q_nope, q_pe, cache, cache_seqlens, w_uk, w_uv, cfg) - Reference: decompress K and V
     per head from the latent, then ordinary multi-head attention (output and LSE)
 absorb_query(q_nope, q_pe, w_uk) - Fold W_UK into the query: [batch, heads, 576] "MQA" queries
@@ -27,10 +28,10 @@ build_paged_cache(cache, cache_seqlens, block_size, generator=None) - Cut sequen
     blocks, scatter them to shuffled physical pages, NaN-fill the padding; returns pool and block table
 plan_splits(cache_seqlens, block_size, num_workers) - get_mla_metadata's job: deal the blocks of
     the whole batch out evenly to workers, splitting long sequences
-partial_attention(q, kv_pool, blocks, first_block, seqlen, cfg) - One worker's piece: attention
+partial_attention(q, kv_pool, blocks, first_block, seqlen, cfg, scale) - One worker's piece: attention
     over a run of pages, returns normalized output and LSE
 merge_partials(outs, lses) - Combine split-KV pieces exactly through their LSEs
-paged_decode(q_nope, q_pe, kv_pool, block_table, cache_seqlens, w_uk, w_uv, cfg, plan) - The
+paged_decode(q_nope, q_pe, kv_pool, block_table, cache_seqlens, w_uk, w_uv, cfg, plan, scale=None) - The
     FlashMLA-style path: absorb, run every worker's pieces, merge, apply W_UV
 kv_cache_table(n_heads=128, k_head_dim=192, v_head_dim=128, latent=576, n_layers=61) - KV cache
     values per token for MHA, GQA, MQA and MLA at V3's sizes
@@ -48,6 +49,10 @@ W_UV_h (sum_t p_t c_t), attend in latent space and apply W_UV once at the end. N
 the same 576-d key and the same 512-d value (the first 512 of the 576): it is MQA with head_dim_k
 576 and head_dim_v 512, exactly FlashMLA's "MQA mode" (README support matrix; test uses h_kv = 1,
 d = 576, dv = 512). The softmax scale stays (128 + 64) ** -0.5: the scores are the same numbers.
+But flash_mla_with_kvcache defaults softmax_scale to q.shape[-1] ** -0.5, which for these 576-wide
+queries is 576 ** -0.5 (deepseek-ai/FlashMLA flash_mla_interface.py), so callers pass
+(128 + 64) ** -0.5 themselves, times YaRN's mscale^2 when the context is extended (V3's MLA does
+this in inference/model.py); the demo shows the default gives a different answer.
 Paging: the cache is a pool of fixed-size blocks (64 tokens in FlashMLA; 16 here so short CPU
 sequences still span several pages) and a block table maps (sequence, logical block) to a physical
 page, as in vLLM-style paged attention, so sequences grow without copying. Split-KV: with batch 1
@@ -55,13 +60,14 @@ and 128 heads a decode step has too little parallel work for 132 SMs, so get_mla
 batch's blocks evenly across SM partitions, a long sequence landing on several of them. Each piece
 returns an output normalized over its own tokens and its LSE; with L = logsumexp over pieces, the
 exact result is sum_i exp(lse_i - L) o_i. Padding: FlashMLA's test fills cache slots past
-cache_seqlens with NaN, because masking a score to -inf is not enough: probability 0 times a NaN
-value is still NaN, so the value rows must be masked too (we do both).
+cache_seqlens with NaN as a leak detector: a kernel that reads even one value past a sequence's
+end turns that output NaN and fails the test. That forces this code to mask the value rows, not
+only the scores, since probability 0 times a NaN value is still NaN.
 Numbers (FlashMLA README): first release BF16, block size 64, up to 3000 GB/s memory-bound and 580
 TFLOPS compute-bound on H800 SXM5; the 2025-04-22 kernel up to 660 TFLOPS. For V3 dims MLA caches
 576 values per token per layer against 128 x (192 + 128) = 40960 for MHA with the same heads: 1.41%
-(derived); V2 §2.1.4 calls it equal to GQA with only 2.25 groups. Correction to the seed guide,
-"93% KV cache compression via shared latent space": the 93.3% is DeepSeek-V2's KV cache against
+(derived); V2 §2.1.4 calls it equal to GQA with only 2.25 groups. The popular line "93% KV cache
+compression via shared latent space" misplaces a number: the 93.3% is DeepSeek-V2's KV cache against
 DeepSeek 67B (V2 abstract, with 5.76x max generation throughput), a result of the MLA architecture
 chosen at training time. FlashMLA compresses nothing; it reads the already-small cache fast.
 </karpathys_code_comments>
@@ -95,6 +101,11 @@ def make_weights(cfg, dtype=torch.float32, device="cpu"):
 def softmax_scale(cfg):
     # Karpathy: NOT 576 ** -0.5: absorption reorders the products, the scores stay the same numbers.
     return (cfg.qk_nope_head_dim + cfg.qk_rope_head_dim) ** -0.5
+
+
+def kernel_default_scale(q):
+    # Karpathy: the API's fallback: the width of the query it was handed, 576 for absorbed MLA.
+    return q.shape[-1] ** -0.5
 
 
 def naive_decode(q_nope, q_pe, cache, cache_seqlens, w_uk, w_uv, cfg):
@@ -174,7 +185,7 @@ def plan_splits(cache_seqlens, block_size, num_workers):
     return [w for w in plan if w]
 
 
-def partial_attention(q, kv_pool, blocks, first_block, seqlen, cfg):
+def partial_attention(q, kv_pool, blocks, first_block, seqlen, cfg, scale):
     bs = kv_pool.shape[1]
     # Karpathy: kv shape [tokens, kv_width]: gather whole pages through the block table, as a kernel would.
     kv = kv_pool[blocks].reshape(-1, kv_pool.shape[-1])
@@ -184,7 +195,7 @@ def partial_attention(q, kv_pool, blocks, first_block, seqlen, cfg):
     # would still let the NaN value rows poison the output.
     kv = torch.where(valid[:, None], kv, 0.0)
     # Karpathy: scores shape [n_heads, tokens]
-    scores = (q @ kv.t() * softmax_scale(cfg)).masked_fill(~valid, float("-inf"))
+    scores = (q @ kv.t() * scale).masked_fill(~valid, float("-inf"))
     lse = torch.logsumexp(scores, dim=-1)
     # Karpathy: o shape [n_heads, kv_lora_rank], normalized over THIS piece only; lse remembers its mass.
     o = torch.exp(scores - lse[:, None]) @ kv[:, : cfg.kv_lora_rank]
@@ -199,13 +210,15 @@ def merge_partials(outs, lses):
     return (torch.exp(lses - total)[..., None] * torch.stack(outs)).sum(dim=0), total
 
 
-def paged_decode(q_nope, q_pe, kv_pool, block_table, cache_seqlens, w_uk, w_uv, cfg, plan):
+def paged_decode(q_nope, q_pe, kv_pool, block_table, cache_seqlens, w_uk, w_uv, cfg, plan, scale=None):
     # Karpathy: q_full shape [batch, n_heads, kv_width], 576 wide in FlashMLA
     q_full = absorb_query(q_nope, q_pe, w_uk)
+    scale = softmax_scale(cfg) if scale is None else scale
     pieces = [([], []) for _ in range(q_full.shape[0])]
     for worker in plan:  # Karpathy: on a GPU these run at once, one SM partition each
         for b, j0, j1 in worker:
-            o, lse = partial_attention(q_full[b], kv_pool, block_table[b, j0:j1], j0, int(cache_seqlens[b]), cfg)
+            o, lse = partial_attention(q_full[b], kv_pool, block_table[b, j0:j1], j0, int(cache_seqlens[b]), cfg,
+                                       scale)
             pieces[b][0].append(o)
             pieces[b][1].append(lse)
     outs, lses = [], []
@@ -276,6 +289,18 @@ def main():
     assert torch.equal(out2, out_p)
     print("check: NaN (or 1e30) padding past cache_seqlens never leaks; empty sequence -> 0 OK")
 
+    # Karpathy: the scale trap. Left to its default the kernel would scale by the absorbed width.
+    q_width = cfg.kv_lora_rank + cfg.qk_rope_head_dim
+    default = kernel_default_scale(absorb_query(q_nope, q_pe, w_uk))
+    out_d, _ = paged_decode(q_nope, q_pe, kv_pool, block_table, cache_seqlens, w_uk, w_uv, cfg, plan, default)
+    wrong = cal_diff(out_d[1:], ref[1:])
+    v3 = MLAConfig(kv_lora_rank=512, qk_rope_head_dim=64, qk_nope_head_dim=128)
+    print(f"softmax scale: correct ({cfg.qk_nope_head_dim} + {cfg.qk_rope_head_dim}) ** -0.5 = {softmax_scale(cfg):.4f}, "
+          f"kernel default {q_width} ** -0.5 = {default:.4f} -> cal_diff vs naive {wrong:.1e}; V3 sizes: "
+          f"{softmax_scale(v3):.4f} vs 576 ** -0.5 = {576 ** -0.5:.4f}")
+    assert default == q_width ** -0.5 != softmax_scale(cfg) and wrong > 1e-5
+    print("check: the kernel's default scale (query width ** -0.5) fails the cal_diff gate; pass (nope + rope) ** -0.5 OK")
+
     # Karpathy: the cache per token is (latent + rope) values whatever the head count: heads cost
     # query-side compute, not cache bytes. The naive path's decompressed K/V grows with heads.
     for heads in (8, 128):
@@ -305,4 +330,4 @@ def main():
 if __name__ == "__main__":
     main()
 
-# Karpathy: Same math, better order: the heads share one small key and FlashMLA just reads it fast. ¯\_(ツ)_/¯
+# Karpathy: Absorbed MLA is MQA over a 576-wide latent key: read 576 values per token, scale by (128 + 64) ** -0.5.

@@ -40,8 +40,30 @@ def test_tables_keep_the_basic_invariants(pl, cfg):
         pl.check_table(bad, cfg)
 
 
+def test_published_table_is_quoted_verbatim_and_is_not_balanced(pl, cfg):
+    # deepseek-ai/3FS docs/design_notes.md prints chain 8 as `B5 C4 E4` and chain 9 as `A5 C5 D4`.
+    published = pl.parse_table(pl.DESIGN_NOTES_BALANCED)
+    assert published[7] == ("B5", "C4", "E4") and published[8] == ("A5", "C5", "D4")
+    a = pl.recovery_share_reference(published, "A")
+    assert a == {"B": Fraction(1, 5), "C": Fraction(1, 5), "D": Fraction(3, 10), "E": Fraction(1, 10),
+                 "F": Fraction(1, 5)}
+    b = pl.recovery_share_reference(published, "B")
+    assert b["E"] == Fraction(3, 10) and b["D"] == Fraction(1, 10)
+    pairs = pl.pair_counts(published)
+    assert pairs[("A", "D")] == 3 and pairs[("A", "E")] == 1
+
+
+def test_one_swap_repairs_the_published_table(pl, cfg):
+    repaired = pl.swap_targets(pl.parse_table(pl.DESIGN_NOTES_BALANCED), "D4", "E4")
+    pl.check_table(repaired, cfg)
+    assert set(pl.pair_counts(repaired).values()) == {2}
+    for x in _nodes(cfg, pl):
+        assert set(pl.recovery_share_reference(repaired, x).values()) == {Fraction(1, 5)}
+
+
 def test_balanced_table_gives_each_survivor_one_fifth(pl, cfg):
-    for table in (pl.balanced_chain_table(cfg), pl.parse_table(pl.DESIGN_NOTES_BALANCED)):
+    repaired = pl.swap_targets(pl.parse_table(pl.DESIGN_NOTES_BALANCED), "D4", "E4")
+    for table in (pl.balanced_chain_table(cfg), repaired):
         for x in _nodes(cfg, pl):
             shares = pl.recovery_share_reference(table, x)
             assert shares == {y: Fraction(1, 5) for y in _nodes(cfg, pl) if y != x}
@@ -127,6 +149,7 @@ def test_demo_runs():
     proc = run_demo(REL)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert out.count("check:") == 5 and out.count(": OK") == 5
+    assert out.count("check:") == 6 and out.count(": OK") == 6
     assert "every survivor exactly 1/5" in out
+    assert "A fails: B 1/5, C 1/5, D 3/10, E 1/10, F 1/5" in out
     assert "busiest survivor at 1.50x" in out and "busiest survivor at 1.20x" in out

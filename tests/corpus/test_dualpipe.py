@@ -128,12 +128,29 @@ def test_draw_shows_one_row_per_rank_and_bubbles():
         assert [row.split(": ")[1].count(".") for row in rows] == idle
 
 
+@pytest.mark.parametrize("f,b,w", [(1, 2, 1), (2, 3, 1)])
+def test_timeline_marks_fb_pairs_distinctly(f, b, w):
+    cfg = m.PipeConfig(pp=4, n_micro=8, f=f, b=b, w=w)
+    events, _ = schedule("DualPipe", cfg)
+    pic = m.draw(events, cfg)
+    pairs = [e for e in events if len(e[3]) == 2]
+    assert pairs and pic.count("X") + pic.count("x") == len(pairs) * f
+    # each pair's cells read X (or x) then '=' and nothing else: never the F-then-B letters
+    for r, start, end, ops in pairs:
+        cells = pic.splitlines()[r].split(": ", 1)[1][start:end]
+        mark = "X" if ops[0][1] == 0 else "x"
+        assert cells == mark * f + "=" * (end - start - f), cells
+    plain, _ = schedule("1F1B", cfg)
+    assert not any(c in m.draw(plain, cfg) for c in "Xx=")
+
+
 def test_demo_runs():
     proc = run_demo(REL)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "1F1B timeline" in out and "DualPipe timeline" in out
-    assert out.count("OK") == 5
+    assert out.count("OK") == 6
+    assert "X== / x== one F&B pair" in out and "check: the DualPipe timeline marks all" in out
     assert "DualPipe replay on a 4-stage tanh MLP" in out
 
 

@@ -5,7 +5,7 @@ import time
 import pytest
 import torch
 
-from corpus_helpers import load_corpus, requires_cuda, run_demo
+from corpus_helpers import CORPUS, load_corpus, requires_cuda, run_demo
 
 REL = "09-FlashMLA/01-mla_attention.py"
 m = load_corpus(REL)
@@ -123,11 +123,33 @@ def test_cal_diff_gate():
     assert m.cal_diff(x, x) < 1e-12 and m.cal_diff(x, x * 1.001) < 1e-5 and m.cal_diff(x, -x) > 1.9
 
 
+def test_kernel_default_scale_is_576_and_wrong_for_mla():
+    # deepseek-ai/FlashMLA flash_mla_interface.py: softmax_scale defaults to q.shape[-1] ** -0.5.
+    cfg = m.MLAConfig(**V3_DIMS)
+    q = torch.zeros(1, cfg.n_heads, cfg.kv_lora_rank + cfg.qk_rope_head_dim)
+    assert m.kernel_default_scale(q) == 576 ** -0.5 and m.softmax_scale(cfg) == 192 ** -0.5
+    small = m.MLAConfig()
+    cache, seqlens, q_nope, q_pe, w_uk, w_uv = _setup(small, [5, 40, 70])
+    ref, _ = m.naive_decode(q_nope, q_pe, cache, seqlens, w_uk, w_uv, small)
+    pool, table = m.build_paged_cache(cache, seqlens, small.block_size)
+    plan = m.plan_splits(seqlens, small.block_size, 2)
+    good, _ = m.paged_decode(q_nope, q_pe, pool, table, seqlens, w_uk, w_uv, small, plan)
+    default = m.kernel_default_scale(m.absorb_query(q_nope, q_pe, w_uk))
+    bad, _ = m.paged_decode(q_nope, q_pe, pool, table, seqlens, w_uk, w_uv, small, plan, default)
+    assert m.cal_diff(good, ref) < 1e-5 < m.cal_diff(bad, ref)
+
+
+def test_header_says_why_padding_is_nan():
+    header = (CORPUS / REL).read_text(encoding="utf-8").split('"""')[1]
+    assert "leak detector" in header and "576 ** -0.5" in header and "mscale^2" in header
+
+
 def test_demo_runs():
     proc = run_demo(REL)
     assert proc.returncode == 0, proc.stderr
     for key in ["check: absorbed == naive", "check: paged split-KV decode == naive",
-                "check: NaN (or 1e30) padding", "MLA, latent 512 + rope 64", "1.41%", "93.3%"]:
+                "check: NaN (or 1e30) padding", "MLA, latent 512 + rope 64", "1.41%", "93.3%",
+                "check: the kernel's default scale (query width ** -0.5) fails the cal_diff gate"]:
         assert key in proc.stdout, key
 
 

@@ -1,5 +1,7 @@
 """Tests for corpus/02-DeepGEMM/02-fp8_quantization.py (block-scaled FP8, DeepGEMM recipe)."""
-from corpus_helpers import load_corpus, run_demo, requires_cuda
+import re
+
+from corpus_helpers import CORPUS, load_corpus, run_demo, requires_cuda
 
 import pytest
 import torch
@@ -111,6 +113,23 @@ def test_promotion_reduces_accumulation_error():
         assert promoted < raw / 3
 
 
+def test_e4m3_thresholds_come_from_real_casts():
+    span, zero_at, err_1000 = fq.e4m3_ratios()
+    assert span == 448 / 2**-6 == 28672
+    assert 4.58e5 < zero_at < 4.59e5  # 448 / 2^-10: half the smallest subnormal rounds to 0
+    # a value 1000x below the absmax is a normal E4M3 number; ~2.9e4x and beyond is subnormal
+    fi = torch.finfo(torch.float8_e4m3fn)
+    assert 448 / 1000 >= fi.smallest_normal and err_1000 <= 2**-4
+    below = torch.tensor([448 / 4e4, 448 / 5e5]).to(torch.float8_e4m3fn).float()
+    assert 0 < below[0] < fi.smallest_normal and below[1] == 0
+
+
+def test_header_states_the_true_e4m3_range():
+    header = (CORPUS / REL).read_text(encoding="utf-8").split('"""')[1]
+    assert "28,672x" in header and "~2.9e4x" in header and "~4.6e5x" in header
+    assert not re.search(r"1000x smaller than the outlier\s+slide into the subnormal", header)
+
+
 def test_demo_runs():
     proc = run_demo(REL)
     assert proc.returncode == 0, proc.stderr
@@ -120,6 +139,7 @@ def test_demo_runs():
         "check: each tile's amax element quantises to exactly 448 OK",
         "check: calc_diff(fp8_block_gemm, fp32) < 1e-3 (DeepGEMM's gate) OK",
         "check: promotion every N_C = 128 cuts the simulated error at least 4x OK",
+        "check: 1000x below the absmax stays a normal E4M3 number (error <= 2^-4) OK",
         "paper-sourced",
     ]:
         assert line in out

@@ -1,7 +1,7 @@
 """Tests for corpus/05-DeepSeek-V3/02-fp8_training_loop.py (V3-style FP8 mixed-precision training)."""
 from dataclasses import replace
 
-from corpus_helpers import load_corpus, run_demo, requires_cuda
+from corpus_helpers import CORPUS, load_corpus, run_demo, requires_cuda
 
 import pytest
 import torch
@@ -135,11 +135,27 @@ def test_training_is_deterministic_and_fp8_tracks_fp32():
     assert ref[-1] < ref[0]
 
 
+def test_cpu_path_models_no_promotion_but_equals_it_up_to_rounding():
+    torch.manual_seed(5)
+    a, b = torch.randn(32, 1024) * 10.0 ** torch.linspace(-2, 2, 1024), torch.randn(48, 1024)
+    aq, a_s = ft.quantize_tiles(a, 128)
+    bq, b_s = ft.quantize_tiles(b, 128)
+    promoted = sum((aq[:, k:k + 128].double() @ bq[:, k:k + 128].double().T) * a_s[:, k // 128, None].double()
+                   * b_s[None, :, k // 128].double() for k in range(0, 1024, 128))
+    sim = ft.fp8_gemm(a, b, 128, real_fp8=False).double()
+    gap = ((sim - promoted).norm() / promoted.norm()).item()
+    assert gap < 1e-6  # FP32 rounding only
+    header = (CORPUS / REL).read_text(encoding="utf-8").split('"""')[1]
+    assert "models no per-128" in header and "up to FP32 rounding" in header
+    assert "so this matches a tensor core" not in header
+
+
 def test_demo_runs():
     proc = run_demo(REL, timeout=120)
     assert proc.returncode == 0, proc.stderr
     for line in [
         "check: all three FP8 GEMMs within DeepGEMM's calc_diff < 1e-3 of FP32 OK",
+        "check: the CPU simulation equals per-128 promotion up to FP32 rounding OK",
         "check: both runs learn (final loss < 60% of initial) OK",
         "check: FP8 loss curve stays within 1% of FP32 at every step OK",
         "paper-sourced, unverified here",

@@ -21,7 +21,9 @@ from corpus_helpers import CORPUS, cuda_available, requires_cuda
 SOURCE = CORPUS / "02-DeepGEMM" / "01-gemm_kernel.cu"
 BENCH = CORPUS.parent / "bench" / "gemm_bench.py"
 NVCC = shutil.which("nvcc")
-STEPS = ["1", "2", "3", "4", "5"]
+STEPS = ["1", "2", "3", "4", "5", "6"]
+GXX = shutil.which("g++")
+HERE = Path(__file__).resolve().parent
 # A GPU with a driver but a CPU-only torch would make the binary run for real, not take exit 3.
 NO_GPU_HERE = not cuda_available() and not Path("/dev/nvidiactl").exists()
 
@@ -67,6 +69,38 @@ def test_compiles_for_sm90_without_warnings(build):
 
 
 @pytest.mark.skipif(not NO_GPU_HERE, reason="a GPU is present; the no-device path cannot be taken")
+def _emulate(tmp_path, source: str):
+    """Compile the FP32 steps 3-5 of `source` for the host (tests/corpus/cuda_host_emu.h: one std::thread
+    per CUDA thread, __syncthreads as a std::barrier) and run them at 256^3 against a double reference."""
+    start = source.index("// ---------------------------------------------------------------- step 3")
+    end = source.index("// ---------------------------------------------------------------- step 6")
+    (tmp_path / "kernels.inc").write_text(source[start:end])
+    exe = tmp_path / "emu"
+    cmd = [GXX, "-O2", "-std=c++20", "-pthread", f"-I{HERE}", f"-I{tmp_path}", '-DKERNELS="kernels.inc"',
+           "-o", str(exe), str(HERE / "gemm_host_emu.cpp")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return subprocess.run([str(exe), "256"], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(GXX is None, reason="g++ not found")
+def test_fp32_kernels_compute_the_product_in_host_emulation(tmp_path):
+    # The real kernel source, threads and barriers emulated on the CPU: the warp-tiled step's index
+    # maps (block -> warp -> sub-tile -> thread) must reproduce A @ B before any GPU times it.
+    proc = _emulate(tmp_path, SOURCE.read_text(encoding="utf-8"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [line.split()[:3] for line in proc.stdout.splitlines()] == [["PASS", "step", s] for s in "345"]
+
+
+@pytest.mark.skipif(GXX is None, reason="g++ not found")
+def test_host_emulation_catches_a_wrong_warp_tile_index(tmp_path):
+    source = SOURCE.read_text(encoding="utf-8")
+    bad = source.replace("&Bs[k][wcol * WN + j * WSUBN + tcol * TN]", "&Bs[k][wcol * WN + j * WSUBN + tcol * TN + 1]")
+    assert bad != source
+    proc = _emulate(tmp_path, bad)
+    assert proc.returncode == 1 and "FAIL step 5" in proc.stdout and "PASS step 4" in proc.stdout
+
+
 def test_no_cuda_device_exits_3_with_one_clear_line(build):
     proc = _run(build[0])
     assert proc.returncode == 3, proc.stdout + proc.stderr
@@ -140,7 +174,7 @@ def _function_list() -> dict[str, list[str]]:
 
 def test_function_list_matches_every_definition():
     defined, listed = _definitions(), _function_list()
-    assert len(defined) >= 15  # five kernels, three device helpers, the host harness
+    assert len(defined) >= 17  # six kernels, four device helpers, the host harness
     assert defined == listed
 
 
@@ -149,8 +183,17 @@ def test_header_tells_the_truth_about_deepgemm():
     for needle in ["generic SGEMM, not DeepGEMM", "1x128", "128x128", "WGMMA", "TMA", "JIT",
                    "unmeasured", "3 no CUDA device", "Comments in this file are written in the style"]:
         assert needle in header, needle
-    # The facts sheet forbids quoting an H100 % of cuBLAS; only siboehm's A6000 numbers appear.
+    # No H100 % of cuBLAS is quoted (none is published); only siboehm's A6000 numbers appear.
     assert "A6000" in header and not re.search(r"H100[^.\n]*\d+(\.\d+)?% of cuBLAS", header)
+    # The SM90 kernel is the .cuh under impls/; the .hpp of the same name is the host JIT launcher.
+    assert "deep_gemm/include/deep_gemm/impls/sm90_fp8_gemm_1d2d.cuh" in header
+    assert re.search(r"host-side JIT code in\s+csrc/jit_kernels/impls/sm90_fp8_gemm_1d2d\.hpp", header)
+
+
+def test_c_is_allocated_not_copied_from_a():
+    text = SOURCE.read_text(encoding="utf-8")
+    upload = text[text.index("Problem upload("):text.index("void free_problem(")]
+    assert "cudaMalloc(&C" in upload and upload.count("to_device(h.A)") == 1
 
 
 @pytest.mark.skipif(cuda_available(), reason="a GPU is present; the script would benchmark for real")
@@ -171,6 +214,7 @@ def test_every_kernel_passes_on_gpu(gpu_binary):
         line = re.search(rf"^(PASS|FAIL)\s+{step} .*$", proc.stdout, re.M)
         assert line and line.group(1) == "PASS", f"step {step}: {line.group(0) if line else 'missing'}"
         assert re.search(r"[\d.]+ GFLOP/s\s+[\d.]+% of cuBLAS", line.group(0)), line.group(0)
+    assert re.search(r"^warp tiling at 1024\^3: [\d.]+% of cuBLAS SGEMM on .+$", proc.stdout, re.M)
 
 
 @pytest.mark.gpu

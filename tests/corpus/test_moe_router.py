@@ -141,12 +141,32 @@ def test_bias_balancing_converges():
     assert max(ratios[-5:]) < 1.25
 
 
+@pytest.mark.parametrize("m_devices", [1, 2, 3])
+def test_v2_gate_is_device_limited(m_devices):
+    # DeepSeek-V2 (arXiv:2405.04434 2.2.2): each token's experts sit on at most M devices.
+    torch.manual_seed(m_devices)
+    logits = torch.randn(256, 64)
+    w, idx, scores = m.v2_device_limited_gate(logits, 6, 8, m_devices, False)
+    per_group = 64 // 8
+    assert all(len(set((row // per_group).tolist())) <= m_devices for row in idx)
+    assert all(len(set(row.tolist())) == 6 for row in idx)
+    assert torch.equal(w, scores.gather(1, idx))  # raw softmax weights, not renormalised
+    # the kept devices are the ones holding the token's best experts (group score = max)
+    best_group = scores.argmax(-1) // per_group
+    assert all(int(g) in set((row // per_group).tolist()) for g, row in zip(best_group, idx))
+    plain, _ = torch.topk(torch.softmax(logits, -1), 6, dim=-1)
+    assert (w.sum(-1) <= plain.sum(-1) + 1e-6).all()  # a limit can only lower the kept mass
+    if m_devices < 3:  # plain top-6 of 64 spreads wider, so the limit must bite somewhere
+        assert not torch.equal(idx.sort(-1).values, torch.topk(logits, 6, dim=-1).indices.sort(-1).values)
+
+
 def test_demo_runs():
     proc = run_demo(REL)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     for key in ["sparse dispatch/combine == dense per-token loop", "softmax gates sum <= 1",
-                "weights sum to route_scale", "bias update drove max/mean load"]:
+                "weights sum to route_scale", "bias update drove max/mean load",
+                "check: V2 gate keeps every token on <= M devices and equals plain top-k when M = all OK"]:
         assert key in out
     assert out.count("OK") >= 7
     steps = [line for line in out.splitlines() if line[:4].strip().isdigit()]

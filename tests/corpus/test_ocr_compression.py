@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from corpus_helpers import load_corpus, requires_cuda, run_demo
+from corpus_helpers import CORPUS, load_corpus, requires_cuda, run_demo
 
 REL = "04-DeepSeek-OCR/01-visual_compression.py"
 
@@ -88,6 +88,37 @@ def test_compressor_is_local(ocr):
     assert changed[0, 0] and changed.sum() == 1
 
 
+def test_sam_stage_mixes_globally_before_the_compressor(ocr):
+    # SAM-base's blocks 2, 5, 8, 11 are global over all patches: long-range mixing starts in SAM,
+    # the compressor is the only local stage (deepseek-ai/DeepSeek-OCR sam_vary_sdpa.py).
+    torch.manual_seed(4)
+    cfg = ocr.OCRConfig()
+    assert cfg.global_blocks and max(cfg.global_blocks) < cfg.sam_depth
+    enc = ocr.DeepEncoder(cfg).eval()
+    image = torch.randn(1, 3, cfg.image_size, cfg.image_size)
+    poked = image.clone()
+    poked[..., :16, :16] += 1.0
+    with torch.no_grad():
+        moved = (enc.sam_stage(poked) - enc.sam_stage(image)).abs().amax(-1)[0]
+    assert (moved > 0).all()  # every patch, the far corner included, felt the poke
+    # with windows only (no global block), the far corner would not move
+    local = ocr.DeepEncoder(ocr.OCRConfig(global_blocks=())).eval()
+    with torch.no_grad():
+        far = (local.sam_stage(poked) - local.sam_stage(image))[0, -1, -1].abs().max()
+    assert far == 0
+
+
+def test_header_names_the_dense_rel_pos_mask():
+    header = ocr_source().split('"""')[1]
+    assert "all long-range mixing happens in the next stage" not in header
+    assert header.count("use_rel_pos=True") == 2  # the caveat and the list of what the toy leaves out
+    assert "materialised" in header and "blocks 2, 5, 8 and 11" in header
+
+
+def ocr_source() -> str:
+    return (CORPUS / REL).read_text(encoding="utf-8")
+
+
 def test_attention_memory_numbers(ocr):
     assert ocr.attention_matrix_bytes(4096, 16) == 512 * 2**20
     assert ocr.attention_matrix_bytes(4096, 16) == 256 * ocr.attention_matrix_bytes(256, 16)
@@ -102,7 +133,8 @@ def test_demo_runs():
     for line in ("check: tokens in (256) == 16 x tokens out (16) OK",
                  "check: window attention == full attention with a block-diagonal mask OK",
                  "check: mode token counts == published",
-                 "~97%", "~60%", "256x less"):
+                 "~97%", "~60%", "256x less", "always materialised: the use_rel_pos bias is a dense mask",
+                 "check: SAM's global block mixes the whole page; only the compressor is local OK"):
         assert line in out, line
 
 

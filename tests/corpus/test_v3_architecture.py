@@ -155,6 +155,20 @@ def test_block_dense_then_moe_and_mtp_loss():
     assert torch.allclose(model(tokens, absorb=True)[0], logits, atol=1e-4)
 
 
+def test_mlp_hidden_shape_comment_names_inter_dim():
+    import inspect
+    import re
+    src = inspect.getsource(m.MLP.forward)
+    dims = re.search(r"h shape \[([^\]]*)\]", src).group(1).split(", ")
+    params = list(inspect.signature(m.MLP.__init__).parameters)
+    assert dims[0] == "..." and dims[-1] in params and dims[-1] == "inter_dim"
+    seen = {}
+    mlp = m.MLP(8, 24)
+    mlp.w2.register_forward_hook(lambda mod, args, out: seen.setdefault("h", args[0].shape))
+    mlp(torch.randn(2, 5, 8))
+    assert seen["h"] == (2, 5, 24)  # the last dim is inter_dim, whatever the leading dims
+
+
 def test_demo_runs():
     proc = run_demo(REL)
     assert proc.returncode == 0, proc.stderr
