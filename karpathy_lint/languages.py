@@ -86,8 +86,12 @@ def all_suffixes() -> tuple[str, ...]:
     return tuple(s for spec in LANGUAGES.values() for s in spec.suffixes)
 
 
-def not_readable_message() -> str:
-    """Why a file of another kind is not checked: `not a Python, CUDA or notebook file (.py, ..., .ipynb)`."""
+def labels() -> str:
+    """`Python, CUDA/C++ or notebook`: the languages, for messages."""
     names = [spec.label for spec in LANGUAGES.values()]
-    labels = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
-    return f"not a {labels} file ({', '.join(all_suffixes())})"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def not_readable_message() -> str:
+    """Why a file of another kind is not checked: `not a Python, CUDA/C++ or notebook file (.py, ..., .ipynb)`."""
+    return f"not a {labels()} file ({', '.join(all_suffixes())})"

@@ -135,13 +135,12 @@ def _check_paths(options: CheckOptions, resolver, run) -> list[FileResult]:
 
 def _warn_nothing_to_check(paths: list[str], resolver) -> None:
     """"0 files checked" is said on stderr, naming what a folder walk picks up (the `include` setting)."""
-    from karpathy_lint.languages import LANGUAGES
+    from karpathy_lint.languages import labels
 
     first = paths[0] if paths else "."
     settings = resolver.for_path(os.path.join(first, "x.py") if os.path.isdir(first) else first)
     patterns = tuple(settings.include) + tuple(settings.extend_include)
-    kinds = " or ".join(spec.label for spec in LANGUAGES.values())
-    sys.stderr.write(f"karpathy-lint: warning: no {kinds} files ({', '.join(patterns)}) under "
+    sys.stderr.write(f"karpathy-lint: warning: no {labels()} files ({', '.join(patterns)}) under "
                      f"{', '.join(paths)}\n")
 
 
