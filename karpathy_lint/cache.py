@@ -14,6 +14,7 @@ import sys
 
 import karpathy_lint
 from karpathy_lint.engine import FileResult
+from karpathy_lint.files import write_atomic
 from karpathy_lint.model import Edit, Finding, Fix
 
 DEFAULT_DIR = ".karpathy_lint_cache"
@@ -136,17 +137,12 @@ def lookup(root: str, key: str) -> dict | None:
 
 
 def store(root: str, key: str, payload: dict) -> None:
-    import tempfile  # only when writing: a warm run never imports it
-
+    """Write one entry atomically (two runs at once never corrupt it)."""
     target = _entry_path(root, key)
-    directory = os.path.dirname(target)
     try:
-        os.makedirs(directory, exist_ok=True)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         _ensure_gitignore(root)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh, separators=(",", ":"))
-        os.replace(tmp, target)
+        write_atomic(target, json.dumps(payload, separators=(",", ":")).encode(), durable=False)
     except OSError:
         pass  # a read-only tree must not fail the lint
 
@@ -158,15 +154,10 @@ _gitignored: set[str] = set()
 def _ensure_gitignore(root: str) -> None:
     if root in _gitignored:
         return
-    import tempfile
-
     marker = os.path.join(root, ".gitignore")
     if not os.path.exists(marker):
         try:
-            fd, tmp = tempfile.mkstemp(dir=root, prefix=".tmp-gitignore-")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(GITIGNORE)
-            os.replace(tmp, marker)  # atomic: a second run at once never sees half a file
+            write_atomic(marker, GITIGNORE.encode(), durable=False)  # a second run at once never sees half a file
         except OSError:
             return
     _gitignored.add(root)

@@ -52,11 +52,12 @@ def detect_newline(source: bytes) -> str:
     return "\r\n" if b"\r\n" in source[:4096] else "\n"
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, durable: bool = True) -> None:
     """Replace `path` with `data` via a temp file + rename in the same folder.
 
     A reader never sees a half-written file, and a crash leaves the old file.
-    The file mode is kept.
+    The file mode is kept. `durable=False` skips the fsync (cache entries: a
+    lost one is recomputed; the user's files are always synced).
     """
     import tempfile  # only when writing: a check run never imports it
 
@@ -69,8 +70,9 @@ def write_atomic(path: str, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -124,11 +124,14 @@ class Header:
 
 @dataclass(frozen=True, slots=True)
 class Definition:
-    """A real definition found in the code.
+    """A real definition found in the code: what the parser saw, no verdicts.
 
-    `listable` says whether the convention requires a Function List entry;
-    `alternatives` holds the params of other definitions of the same name
-    (try/except branches) that an entry may match instead.
+    `kind` says where it sits ("nested": inside a function or a nested class,
+    or a property's setter/deleter); `calls` are the callees (as written, `@`
+    for a matrix product) and their lines, whose innermost enclosing function
+    this is. Which
+    definitions the Function List must hold (parity.py) and what counts as
+    tensor work (KL306) are decided by the rules.
     """
 
     name: str
@@ -142,14 +145,10 @@ class Definition:
     end: int
     body_start: int
     statements: int
-    tensor_work: bool = False
-    # (what, line) of each call or operator that makes this function tensor work, in source order:
-    # "torch.softmax", "x.view", "einsum", "@"
-    tensor_calls: tuple[tuple[str, int], ...] = ()
-    listable: bool = True
-    private: bool = False
-    type_checking: bool = False
-    alternatives: tuple[tuple[str, ...], ...] = ()
+    decorators: tuple[str, ...] = ()
+    calls: tuple[tuple[str, int], ...] = ()  # (callee as written or "@", line), in source order
+    type_checking: bool = False  # under `if TYPE_CHECKING:`
+    overload: bool = False  # a typing.overload stub
     aliases: tuple[str, ...] = ()  # other names an entry may use for it (C++: `ns.f` for `f`), in key form
     uncertain: bool = False  # inside a region the parser could not read: never demanded, params not checked
 
@@ -205,9 +204,6 @@ class SourceModel:
     code_lines: int = 0
     last_code_line: int = 0
     syntax_error: SyntaxProblem | None = None
-    tag_positions: list[int] = field(default_factory=list)  # byte offsets of every tag occurrence
-    names: frozenset[str] = frozenset()  # every name the file defines or binds
-    imports: frozenset[str] = frozenset()  # names bound by imports
     newline: str = "\n"
     line_starts: list[int] = field(default_factory=list)
     # byte ranges the parser could not read (CUDA/C++ ERROR nodes); rules stay conservative next to them

@@ -27,6 +27,19 @@ class Parity:
     renamed: list[tuple[ListEntry, Definition]] = field(default_factory=list)
 
 
+PYTHON_KINDS = ("function", "class", "method", "property")
+
+
+def requires_entry(d: Definition) -> bool:
+    """The convention's rule: every top-level function and class, public method and property of a
+    top-level class, and every CUDA/C++ function with a body has an entry; nested definitions, bodiless
+    declarations, definitions in a region the parser could not read, private (`_name`) Python
+    definitions, typing overload stubs and `if TYPE_CHECKING:` code do not."""
+    if d.kind in ("nested", "declaration") or d.uncertain or d.type_checking or d.overload:
+        return False
+    return not (d.kind in PYTHON_KINDS and d.name.startswith("_"))
+
+
 def _params_match(entry: ListEntry, defs: list[Definition]) -> bool:
     real = defs[0]
     if real.kind == "property":
@@ -55,10 +68,10 @@ def _compute(model: SourceModel) -> Parity:
         by_name.setdefault(d.qualname, []).append(d)
     # an @overload stub never decides the params: the implementation does
     for name, defs in by_name.items():
-        impl = [d for d in defs if d.alternatives != (("__overload__",),)]
+        impl = [d for d in defs if not d.overload]
         if impl:
             by_name[name] = impl
-    required = {name: defs for name, defs in by_name.items() if any(d.listable for d in defs)}
+    required = {name: defs for name, defs in by_name.items() if any(requires_entry(d) for d in defs)}
     # other names an entry may use (C++: `ns::f` for `f`, `f` for `Foo::f`): each resolves to its definitions
     known = dict(by_name)
     for d in model.definitions:
@@ -81,7 +94,7 @@ def _compute(model: SourceModel) -> Parity:
     stale = [e for e in listed if entry_key(e.name) not in known and not _maybe_unparsed(model, e.name)]
     covered = {d.qualname for key in seen for d in known.get(key, ())}
     # the entry a fix writes must pass the params check: take a definition whose params are checked
-    missing = [next((d for d in defs if d.listable and d.params is not None), defs[0])
+    missing = [next((d for d in defs if requires_entry(d) and d.params is not None), defs[0])
                for name, defs in required.items() if name not in covered]
     # a stale entry and a missing definition with the same params and a similar name: a rename
     for entry in list(stale):

@@ -18,8 +18,11 @@ keyword or another language's literal (`None`, `false`).
   about where the file sits, which names other files): a name that is not in the file is reported only
   when the file defines a close one (a likely rename) and the name is written nowhere else in the file
   outside backticks (not in code, strings, comments or a docstring's example; the Module line and the
-  Function List do not count, they sum the file up); a missing member of one
-  of the file's classes or of `self` is still reported.
+  Function List do not count, they sum the file up) nor defined by a module of the file's package that the
+  file imports (package_names.py); a missing member of one of the file's classes or of `self` is still
+  reported. "Close" is one rename apart: similar as text, and at most one word changed (`one_word_apart`).
+
+In both modes a name the prose defines in a code span of its own (``row_bytes = N * elem_size``) resolves.
 """
 from __future__ import annotations
 
@@ -28,9 +31,11 @@ import difflib
 import keyword
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from karpathy_lint.package_names import package_names
 from karpathy_lint.parse.names import NameIndex, python_names
 
 # a run of backticks, its text, the same run again (Markdown code spans)
@@ -62,6 +67,10 @@ INHERITED = frozenset({
 })
 SELF_NAMES = frozenset({"self", "cls"})
 CLOSE = 0.75  # difflib ratio at or above which a name counts as "close" (a rename candidate)
+CLOSE_WORD = 0.5  # ... and at or above which the one word a rename changed is an edit of the old word
+WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+# a code span that defines a quantity of the prose: ``row_bytes = N * elem_size``
+PROSE_DEFINITION = re.compile(r"^\s*(?P<name>[A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)\s*\S")
 
 
 def backticked(text: str, language: str = "python"):
@@ -86,16 +95,40 @@ def backticked(text: str, language: str = "python"):
 
 
 def close_names(name: str, candidates) -> list[str]:
-    """Candidates close enough to be a rename of `name`, best first."""
-    parts = sorted(name.lower().split("_"))
+    """Candidates close enough to be a rename of `name`, best first: similar as text, and one edit apart
+    as words (see `one_word_apart`)."""
+    words = name_words(name)
     scored = []
     for c in candidates:
         if c == name:
             continue
+        other = name_words(c)
         r = difflib.SequenceMatcher(None, name, c).ratio()
-        if r >= CLOSE or (len(parts) > 1 and sorted(c.lower().split("_")) == parts):
+        if (r >= CLOSE or (len(words) > 1 and sorted(other) == sorted(words))) and one_word_apart(words, other):
             scored.append((-max(r, CLOSE), c))
     return [c for _, c in sorted(scored)]
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a snake_case, camelCase or ALL_CAPS name, lower-cased (`_inner_tree_reduce` ->
+    inner, tree, reduce; `TileLoader` -> tile, loader)."""
+    return [w.lower() for w in WORD.findall(name)]
+
+
+def one_word_apart(a: list[str], b: list[str]) -> bool:
+    """Whether one rename turns the words `a` into `b`: the same words (reordered, an underscore added or
+    dropped), one word added or dropped, or one word edited into a similar one (`nnodes` -> `nodes`,
+    `tokens` -> `topk`, `num` -> `n`). Two changes (`try_inner_tree_reduction` against
+    `_inner_tree_reduce`) or a word swapped for an unrelated one (`row_bytes` against `cur_bytes`) make
+    another name of the same vocabulary: a port's original, a quantity of the prose, not a rename."""
+    extra_a, extra_b = Counter(a) - Counter(b), Counter(b) - Counter(a)
+    na, nb = sum(extra_a.values()), sum(extra_b.values())
+    if na + nb <= 1:
+        return True
+    if na != 1 or nb != 1:
+        return False
+    x, y = next(iter(extra_a)), next(iter(extra_b))
+    return x.startswith(y) or y.startswith(x) or difflib.SequenceMatcher(None, x, y).ratio() >= CLOSE_WORD
 
 
 def nearest_name(name: str, candidates) -> str | None:
@@ -154,6 +187,7 @@ class Resolver:
         self.paths = path_names(model.path)
         self._model = model
         self._words: frozenset[str] | None = None
+        self._prose_defined: frozenset[str] | None = None
 
     def unresolved(self, chain: str, strict: bool = True) -> Unresolved | None:
         """None when `chain` resolves (or is outside what the file can say), else the first bad component."""
@@ -201,6 +235,8 @@ class Resolver:
             return None  # a namespace of a header the file includes (`cute::gemm`, `std::max`)
         if root in self.paths:
             return None  # the file's own package or module: `torch.nn.functional` inside torch/
+        if root in self.prose_defined():
+            return None  # a quantity the prose itself defines (``row_bytes = N * elem_size``)
         if ALL_CAPS.match(root):
             # an environment variable or a macro of elsewhere, unless the file defines a close constant
             caps = [n for n in names.defined if ALL_CAPS.match(n) and len(n) > 1]
@@ -212,7 +248,16 @@ class Resolver:
         own = frozenset(names.defined)
         if root in self.words() or not close_names(root, own):
             return None
+        if self.language == "python" and root in package_names(self._model.path, names.modules):
+            return None  # defined by a module of the file's package that the file imports (`from .ops import`)
         return Unresolved(0, own)
+
+    def prose_defined(self) -> frozenset[str]:
+        """The names the file's prose defines in a code span of its own (``row_bytes = N * elem_size``)."""
+        if self._prose_defined is None:
+            found = (PROSE_DEFINITION.match(m.group("inner")) for m in SPAN.finditer(self._model.text))
+            self._prose_defined = frozenset(d.group("name") for d in found if d is not None)
+        return self._prose_defined
 
     def words(self) -> frozenset[str]:
         """Every word of the file outside code spans, the Module line and the Function List, and the parts of

@@ -53,14 +53,6 @@ def resolve_selector(selector: str) -> frozenset[str] | None:
     return None
 
 
-def code_for(key: str) -> str | None:
-    """A code for a code-or-name (used by suppressions)."""
-    hit = resolve_selector(key)
-    if hit is not None and len(hit) == 1:
-        return next(iter(hit))
-    return None
-
-
 def enabled_codes(select, extend_select, ignore) -> frozenset[str]:
     chosen: set[str] = set()
     for s in tuple(select) + tuple(extend_select):

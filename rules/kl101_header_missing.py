@@ -55,6 +55,12 @@ class HeaderMissing(Rule):
                 column=1,
                 message=('no header block: add a leading /* ... */ comment with `<karpathys_code_comments>` (karpathy-scaffold writes '
                          'one)')),
+        # a licence banner whose starred lines read like section titles is not a header
+        Invalid("/**************************************************************\n * ** Copyright NVIDIA **\n"
+                " **************************************************************/\nint x;\n", language="cuda", line=1,
+                column=1,
+                message=('no header block: add a leading /* ... */ comment with `<karpathys_code_comments>` (karpathy-scaffold writes '
+                         'one)')),
     ]
 
     def check(self, model, settings):

@@ -6,6 +6,32 @@ from ._plain import marker, plain_shape_comment
 
 NO_SHAPE = "but no comment states a shape: add `# Karpathy: name shape [dim, ...]`"
 
+TORCH_ROOTS = frozenset({"torch", "F"})
+# torch.<these> are set-up calls, not tensor work
+NOT_TENSOR_WORK = frozenset({"cuda", "backends", "manual_seed", "no_grad", "inference_mode", "device", "set_grad_enabled",
+                             "get_default_dtype", "set_default_dtype", "is_tensor", "distributed", "multiprocessing",
+                             "compile", "jit", "set_num_threads", "get_num_threads", "nn", "utils", "Generator",
+                             "use_deterministic_algorithms", "set_printoptions", "finfo", "iinfo", "testing", "dtype"})
+TENSOR_METHODS = frozenset(
+    {"view", "reshape", "permute", "transpose", "einsum", "matmul", "bmm", "unsqueeze", "squeeze", "flatten",
+     "softmax", "masked_fill", "expand", "repeat", "contiguous", "unflatten", "scatter_add_", "index_add_",
+     "gather", "topk"}
+)
+
+
+def is_tensor_work(callee: str) -> bool:
+    """A call (as written) or `@` that computes on tensors: torch/F functions other than set-up, tensor methods
+    like `.view`, `einsum`, the matrix product."""
+    if callee == "@":
+        return True
+    parts = "".join(callee.split()).split(".")
+    callee = ".".join(parts)
+    if len(parts) == 1:
+        return callee == "einsum"
+    if parts[0] in TORCH_ROOTS:
+        return parts[0] == "F" or parts[1] not in NOT_TENSOR_WORK
+    return parts[-1] in TENSOR_METHODS
+
 
 class ShapeMissing(Rule):
     """## What it does
@@ -87,7 +113,7 @@ class ShapeMissing(Rule):
         common = sorted(c.line for c in model.comments
                         if c.text.startswith("#") and common_shape(c.text[1:], settings.marker) is not None)
         for d in model.definitions:
-            if not d.tensor_work or d.name == "__init__":  # constructors build modules; shapes flow in forward
+            if d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
             calls = shape_work(d)
             if not calls or (settings.shape_exempt_wrappers and thin_wrapper(d, calls)):
@@ -112,8 +138,14 @@ CHECKPOINT_IO = frozenset({"torch.save", "torch.load"})
 
 def shape_work(d) -> list[tuple[str, int]]:
     """The tensor calls of `d` that compute something a shape comment should describe, in source order."""
-    return [(what, line) for what, line in d.tensor_calls
-            if what not in CHECKPOINT_IO and not what.endswith("state_dict")]
+    named = [(call_name(callee), line) for callee, line in d.calls if is_tensor_work(callee)]
+    return [(what, line) for what, line in named if what not in CHECKPOINT_IO and not what.endswith("state_dict")]
+
+
+def call_name(callee: str) -> str:
+    """`self.w_q(x).view` -> `.view` on a long receiver; `torch.nn.functional.softmax` as written."""
+    callee = " ".join(callee.split())
+    return callee if len(callee) <= 32 and "(" not in callee else "." + callee.rsplit(".", 1)[-1]
 
 
 def thin_wrapper(d, calls) -> bool:

@@ -44,8 +44,19 @@ class NameUnresolved(Rule):
     section (and a module docstring that is not a header yet) say where the
     file sits and name other files' code, so there only a name close to one
     the file defines (a likely rename) or a missing member of one of its
-    classes is reported. Names from other code bases go without backticks,
-    or into `allowed-names` in the config.
+    classes is reported, and not a name that a module of the file's own
+    package defines when the file imports that module (`from .ops import
+    Scalar`; a parameter `param` of its hooks). Close means one rename
+    apart: similar as text and at most one word changed (the words
+    reordered, one added or dropped, or one edited into a similar word:
+    `max_nnodes` for `max_nodes`, `inner_tree_reduce` for
+    `_inner_tree_reduce`). Two changed words (a ported C++ kernel's
+    `try_inner_tree_reduction` beside the port's `_inner_tree_reduce`) or an
+    unrelated word (`row_bytes` beside `cur_bytes`) make another name of the
+    same vocabulary, not a rename. A name the prose defines in a code span
+    (``row_bytes = N * elem_size``) is a quantity of the prose and resolves
+    everywhere. Names from other code bases go without backticks, or into
+    `allowed-names` in the config.
 
     ## Why is this bad?
     Prose rots silently: a function is renamed, the comment that explains it

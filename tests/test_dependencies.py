@@ -24,6 +24,7 @@ API_FLOORS = [
     ("tree-sitter", "QueryCursor(", (0, 25)),
     ("pathspec", ".check_file(", (0, 12, 1)),
     ("ftfy", "ftfy.badness import is_bad", (6, 1, 1)),
+    ("orjson", "orjson.dumps(", (3, 9)),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import lint_source
 from karpathy_lint.fixer import fix_source
+from karpathy_lint.prose_names import close_names, name_words, one_word_apart
 
 
 def findings(code: str, name: str = "example.py", **settings):
@@ -343,3 +344,59 @@ def test_cuda_scoped_names_of_included_headers_are_silent():
             "    x[threadIdx.x] *= 2.0f;\n}\n")
     found = findings(code, name="example.cu")
     assert [f.message.split(",")[0] for f in found] == ["names `scale_old`", "`Tile::store` names `store`"]
+
+
+# -- precision, second pass (issue 20): three classes of false alarm met in PyTorch's own sources ---------------
+
+def test_a_quantity_the_prose_defines_is_not_a_renamed_name():
+    # torch/_native/ops/scatter_add/tma_kernel.py: ``row_bytes`` is a quantity of the prose, defined by it
+    doc = '"""Widens coverage to any ``row_bytes`` that is 16-byte aligned{}."""\n\n\n'
+    code = "def copy(src, row_byte):\n    return src[:row_byte]\n"
+    assert [f.message.split(",")[0] for f in findings(doc.format("") + code)] == ["names `row_bytes`"]
+    assert findings(doc.format(" (``row_bytes = N * elem_size``)") + code) == []
+    assert len(findings(doc.format(" (``row_bytes == N``)") + code)) == 1  # a comparison defines nothing
+
+
+def test_a_name_of_the_code_a_port_mirrors_is_not_a_rename():
+    # torch/_native/ops/sum/inner_tree_kernel.py ports C++ kernels whose names share the Python ones' words
+    doc = ('"""Port of the kernels in ``ReduceSumProdKernel.cu``, selected as ``try_inner_tree_reduction`` does;\n'
+           "the partials come from ``inner_tree_reduction_kernel``{}.\n\"\"\"\n\n\n")
+    code = "def _inner_tree_reduce(vals):\n    return sum(vals)\n"
+    assert findings(doc.format("") + code) == []
+    # the same words with the underscore dropped are still the file's function, renamed: caught, fixable
+    found = findings(doc.format(" and ``inner_tree_reduce``") + code)
+    assert [f.message for f in found] == ["names `inner_tree_reduce`, which does not exist in this file "
+                                          "(closest: `_inner_tree_reduce`)"]
+    assert found[0].fix is not None
+
+
+def test_one_word_apart():
+    words = name_words
+    assert one_word_apart(words("max_nnodes"), words("max_nodes"))  # a word edited
+    assert one_word_apart(words("topk_route"), words("route_topk"))  # reordered
+    assert one_word_apart(words("num_heads"), words("n_heads"))  # abbreviated
+    assert one_word_apart(words("TileLoader"), words("tile_loader_v2")) is False  # two words added
+    assert not one_word_apart(words("row_bytes"), words("cur_bytes"))  # an unrelated word
+    assert not one_word_apart(words("try_inner_tree_reduction"), words("_inner_tree_reduce"))  # two changes
+    # a reordering needs two words: a one-letter name is not a rename of its capital (networkx: `a` and `A`)
+    assert close_names("a", {"A"}) == [] and close_names("route_topk", {"topk_route"}) == ["topk_route"]
+
+
+def test_names_defined_by_an_imported_module_of_the_package_resolve(tmp_path):
+    # torch/_vendor/quack/epi_composable.py: `param` is the parameter of the hooks in the sibling epi_ops.py
+    pkg = tmp_path / "quack"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "epi_ops.py").write_text("class Scalar:\n    def begin(self, gemm, param):\n        return param\n")
+    doc = '"""Each op\'s hooks can assume their `param` is non-None{}."""\n'
+    code = "{}\n\ndef to_params(ops):\n    params = [op for op in ops]\n    return params\n"
+    sibling = doc.format("") + code.format("from .epi_ops import Scalar")
+    assert findings(sibling, name=str(pkg / "epi_composable.py")) == []
+    assert findings(sibling.replace("from .epi_ops", "from quack.epi_ops"), name=str(pkg / "epi_composable.py")) == []
+    # not imported, or not inside the package: nothing says where `param` lives
+    assert len(findings(doc.format("") + code.format("import os"), name=str(pkg / "epi_composable.py"))) == 1
+    assert len(findings(sibling, name=str(tmp_path / "epi_composable.py"))) == 1
+    # a renamed-away name the imported module does not define either is still caught
+    renamed = doc.format("; `to_param` builds them") + code.format("from .epi_ops import Scalar")
+    assert [f.message.split(",")[0] for f in findings(renamed, name=str(pkg / "epi_composable.py"))] == [
+        "names `to_param`"]

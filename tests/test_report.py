@@ -29,7 +29,7 @@ class CountingStream(io.StringIO):
 
 @pytest.mark.parametrize("fmt", ["json", "json-lines", "sarif"])
 def test_machine_formats_are_encoded_once_and_written_once(fmt):
-    # one C-encoder call and one write per document: not one write per token (issue 14)
+    # one encoder call and one write per document: not one write per token (issue 14)
     stream = CountingStream()
     render(fmt, Run(findings=FINDINGS, files_checked=1), stream)
     assert stream.writes == 1

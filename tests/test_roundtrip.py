@@ -42,6 +42,7 @@ from karpathy_lint.codemods.scaffold import ScaffoldError, scaffold_source
 from karpathy_lint.config import Settings
 from karpathy_lint.engine import build_model, lint_source
 from karpathy_lint.files import split_bom
+from karpathy_lint.parity import requires_entry
 
 CUDA_INCLUDE = "/usr/local/cuda/include"
 SAMPLE_STEP = 12  # pytest runs every 12th file of each tree...
@@ -179,7 +180,7 @@ def check_file(src: str, language: str) -> tuple[str, str]:
     if parity:
         problems.append("parity findings " + ",".join(parity))
     structure = {f.code for f in findings if f.code.startswith("KL1")} - EXPECTED_1XX
-    listable = [d for d in model.definitions if d.listable]
+    listable = [d for d in model.definitions if requires_entry(d)]
     if structure - ({"KL106"} if not listable else set()):
         problems.append("header findings " + ",".join(sorted(structure)))
     if problems:

@@ -48,7 +48,7 @@ def classify(text: str, marker: str, prefix: str) -> tuple[NoteStatus, str, str]
     return ("ok" if ok else "malformed"), body, fixed
 
 
-def build_notes(comments: list[Comment], marker: str, prefix: str, code_lines: set[int] | None = None) -> list[Note]:
+def build_notes(comments: list[Comment], marker: str, prefix: str) -> list[Note]:
     """Group marker comments with the plain comment lines that continue them."""
     notes: list[Note] = []
     current: list[Comment] = []

@@ -333,8 +333,6 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
         end=node.end_byte,
         body_start=body.start_byte if body is not None else node.end_byte,
         statements=n_stmts,
-        listable=not nested and not uncertain,
-        private=False,
         aliases=aliases,
         uncertain=uncertain,
     )
@@ -360,5 +358,5 @@ def _declaration(model: SourceModel, decl) -> Definition | None:
         name=parts[-1], qualname=key, kind="declaration", params=tuple(names),
         display=f"{'::'.join(parts)}({', '.join(names)})", line=node.start_point[0] + 1,
         end_line=node.end_point[0] + 1, start=node.start_byte, end=node.end_byte, body_start=node.end_byte,
-        statements=0, listable=False, private=False, aliases=aliases, uncertain=uncertain,
+        statements=0, aliases=aliases, uncertain=uncertain,
     )

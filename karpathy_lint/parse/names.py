@@ -76,6 +76,8 @@ class NameIndex:
     imports: set[str] = field(default_factory=set)
     attrs: set[str] = field(default_factory=set)  # every `.attr` and keyword-argument name, and class members
     classes: dict[str, tuple[set[str], list[str]]] = field(default_factory=dict)  # class -> (members, bases)
+    # the modules imports read, as written (`torch.nn`, `.epi_ops`, `..utils`); `from . import x` also gives `.x`
+    modules: set[str] = field(default_factory=set)
 
     def external_bases(self) -> bool:
         return any(b and b != "object" and b not in self.classes for _, bases in self.classes.values() for b in bases)
@@ -104,6 +106,8 @@ def python_names(model) -> NameIndex | None:
 
 
 def _build(root, source: bytes) -> NameIndex | bool:
+    """One pass over the captures of one query (80 lines: the captures and the sets they fill are shared by
+    every step; split, each step would take the same eight arguments)."""
     import tree_sitter as ts
 
     caps = ts.QueryCursor(_query()).captures(root)
@@ -212,7 +216,15 @@ def _targets(node, text, defined: set[str], self_stores) -> None:
 
 def _import(node, text, n: NameIndex, hidden: set[int], import_paths: set[int]) -> None:
     """The names an import binds; every identifier in it is hidden from `bound` (none of them is read)."""
+    module = node.child_by_field_name("module_name")
+    prefix = text_of(module, text) if module is not None else None
     for name in node.children_by_field_name("name"):
+        path = name.child_by_field_name("name") if name.type == "aliased_import" else name
+        written = text_of(path, text) if path is not None else ""
+        if prefix is None:
+            n.modules.add(written)
+        elif written:  # `from .pkg import mod` may import a module as well as a name
+            n.modules.add(prefix + written if prefix.endswith(".") else f"{prefix}.{written}")
         if name.type == "aliased_import":
             alias = name.child_by_field_name("alias")
             bound = text(alias) if alias is not None else None
@@ -222,6 +234,8 @@ def _import(node, text, n: NameIndex, hidden: set[int], import_paths: set[int]) 
         if bound:
             n.imports.add(bound)
             n.defined.add(bound)
+    if prefix is not None:
+        n.modules.add(prefix)
     stack = [node]
     while stack:
         cur = stack.pop()
@@ -230,6 +244,11 @@ def _import(node, text, n: NameIndex, hidden: set[int], import_paths: set[int]) 
         elif cur.type == "dotted_name":
             import_paths.add(cur.start_byte)
         stack.extend(cur.named_children)
+
+
+def text_of(node, text) -> str:
+    """A dotted name or relative import as written, without spaces (`torch.nn`, `..utils`)."""
+    return "".join(text(node).split())
 
 
 def _dotted(node, text) -> str:

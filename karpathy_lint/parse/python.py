@@ -25,17 +25,6 @@ QUERY = """
 (exec_statement) @legacy
 """
 
-TORCH_ROOTS = frozenset({"torch", "F"})
-# torch.<these> are set-up calls, not tensor work
-NOT_TENSOR_WORK = frozenset({"cuda", "backends", "manual_seed", "no_grad", "inference_mode", "device", "set_grad_enabled",
-                             "get_default_dtype", "set_default_dtype", "is_tensor", "distributed", "multiprocessing",
-                             "compile", "jit", "set_num_threads", "get_num_threads", "nn", "utils", "Generator",
-                             "use_deterministic_algorithms", "set_printoptions", "finfo", "iinfo", "testing", "dtype"})
-TENSOR_METHODS = frozenset(
-    {"view", "reshape", "permute", "transpose", "einsum", "matmul", "bmm", "unsqueeze", "squeeze", "flatten",
-     "softmax", "masked_fill", "expand", "repeat", "contiguous", "unflatten", "scatter_add_", "index_add_",
-     "gather", "topk"}
-)
 SCOPE_TYPES = ("function_definition", "class_definition")
 
 
@@ -157,8 +146,7 @@ def parse_python(path: str, source: bytes, text: str, settings, not_code: set[in
     # -- definitions ------------------------------------------------------------
     stmt_starts = sorted(n.start_byte for n in caps.get("stmt", ()) if n.type != "comment")
     scopes = sorted(list(caps.get("def", ())) + list(caps.get("class", ())), key=lambda n: n.start_byte)
-    tensor_sites = _tensor_sites(caps, source)
-    model.definitions = _definitions(model, scopes, stmt_starts, tensor_sites, doc_ranges, settings)
+    model.definitions = _definitions(model, scopes, stmt_starts, _call_sites(caps, source), doc_ranges)
 
     # -- code lines -----------------------------------------------------------------
     _count_code_lines(model, text, comments, doc_ranges, not_code)
@@ -201,73 +189,43 @@ def _header_from_docstring(model: SourceModel, stmt, settings):
     return header
 
 
-def _tensor_sites(caps, source: bytes) -> list[tuple[int, str]]:
-    """(start byte, what) of every call or operator that is tensor work: what is `torch.softmax`, `x.view`, `@`."""
-    sites: list[tuple[int, str]] = []
-    for node in caps.get("callattr", ()):
-        text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-        parts = text.split(".")
-        if parts[0] in TORCH_ROOTS:
-            if parts[0] == "F" or (len(parts) > 1 and parts[1] not in NOT_TENSOR_WORK):
-                sites.append((node.start_byte, _call_name(text)))
-        elif parts[-1] in TENSOR_METHODS:
-            sites.append((node.start_byte, _call_name(text)))
-    for node in caps.get("callid", ()):
-        if source[node.start_byte : node.end_byte] in (b"einsum",):
-            sites.append((node.start_byte, "einsum"))
+def _call_sites(caps, source: bytes) -> list[tuple[int, str]]:
+    """(offset, callee as written, `@` for a matrix product) of every call and `@`, in file order."""
+    sites = [(n.start_byte, source[n.start_byte : n.end_byte].decode("utf-8", "replace"))
+             for n in (*caps.get("callattr", ()), *caps.get("callid", ()))]
     sites.extend((n.start_byte, "@") for n in caps.get("matmul", ()))
     sites.sort()
     return sites
 
 
-def _call_name(text: str) -> str:
-    """`self.w_q(x).view` -> `.view` on a long receiver; `torch.nn.functional.softmax` as written."""
-    text = " ".join(text.split())
-    return text if len(text) <= 32 and "(" not in text else "." + text.rsplit(".", 1)[-1]
-
-
-def _tensor_owners(scopes, model, tensor_sites) -> dict[int, list[tuple[str, int]]]:
-    """Innermost function (by start byte) -> its tensor sites as (what, line), in source order."""
-    owners: dict[int, list[tuple[str, int]]] = {}
-    if not tensor_sites:
-        return owners
+def _calls_by_function(model, scopes, sites: list[tuple[int, str]]) -> dict[int, list[tuple[str, int]]]:
+    """Start offset of each function -> (callee, line) of the calls whose innermost enclosing function it is."""
     spans = [(n.start_byte, n.end_byte) for n in scopes if n.type == "function_definition"]
-    for site, what in tensor_sites:
+    out: dict[int, list[tuple[str, int]]] = {}
+    for site, callee in sites:
         best = None
         for s, e in spans:
-            if s <= site < e and (best is None or s > best[0]):
-                best = (s, e)
+            if s <= site < e and (best is None or s > best):
+                best = s
             if s > site:
                 break
         if best is not None:
-            owners.setdefault(best[0], []).append((what, model.line_of(site)))
-    return owners
+            out.setdefault(best, []).append((callee, model.line_of(site)))
+    return out
 
 
-def _definitions(model, scopes, stmt_starts, tensor_sites, doc_ranges, settings) -> list[Definition]:
+def _definitions(model, scopes, stmt_starts, call_sites, doc_ranges) -> list[Definition]:
+    """One `Definition` per def/class: what it is, where, its params and calls (facts; the rules judge)."""
     source = model.source
+    calls = _calls_by_function(model, scopes, call_sites)
     defs: list[Definition] = []
-    tensor_owner = _tensor_owners(scopes, model, tensor_sites)
-
     for node in scopes:
         name_node = node.child_by_field_name("name")
         if name_node is None:
             continue
         name = node_text(source, name_node)
         body = node.child_by_field_name("body")
-        chain: list = []  # enclosing def/class nodes, innermost first
-        type_checking = False
-        p = node.parent
-        while p is not None:
-            if p.type in SCOPE_TYPES:
-                chain.append(p)
-            elif p.type == "if_statement" and not chain:
-                cond = p.child_by_field_name("condition")
-                if cond is not None and node_text(source, cond).strip() in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
-                    cons = p.child_by_field_name("consequence")
-                    if cons is not None and cons.start_byte <= node.start_byte < cons.end_byte:
-                        type_checking = True
-            p = p.parent
+        chain, type_checking = _enclosing(node, source)
         decorators = _decorators(node, source)
         doc = _docstring(body) if body is not None else None
         if doc is not None:
@@ -277,71 +235,61 @@ def _definitions(model, scopes, stmt_starts, tensor_sites, doc_ranges, settings)
             lo = bisect.bisect_left(stmt_starts, body.start_byte)
             hi = bisect.bisect_left(stmt_starts, body.end_byte)
             n_stmts = hi - lo - (1 if doc is not None else 0)
-        is_class = node.type == "class_definition"
-        private = name.startswith("_") and name != "__init__"
-        if not chain:
-            kind: DefinitionKind = "class" if is_class else "function"
-            qualname = name
-            listable = True
-            if is_class:
-                params, display = _class_params(node, decorators, source)
-            else:
-                names, disp = _params(node.child_by_field_name("parameters"), source)
-                params, display = tuple(names), ", ".join(disp)
-        elif len(chain) == 1 and chain[0].type == "class_definition" and not _enclosed_by_def(chain[0]):
-            cls_name = node_text(source, chain[0].child_by_field_name("name"))
-            qualname = f"{cls_name}.{name}"
-            if is_class:
-                kind, listable = "nested", False
-                params, display = _class_params(node, decorators, source)
-            else:
-                names, disp = _params(node.child_by_field_name("parameters"), source)
-                if "staticmethod" not in decorators and names:
-                    names, disp = names[1:], disp[1:]
-                kind = "method"
-                if any(d in ("property", "cached_property", "functools.cached_property") for d in decorators):
-                    kind = "property"
-                if any(d.endswith((".setter", ".deleter")) for d in decorators):
-                    kind, listable = "nested", False
-                else:
-                    listable = not name.startswith("_")
-                params, display = tuple(names), ", ".join(disp)
-        else:
-            kind, listable = "nested", False
-            qualname = ".".join(
-                [node_text(source, c.child_by_field_name("name")) for c in reversed(chain)] + [name]
-            )
-            names, disp = (_params(node.child_by_field_name("parameters"), source) if not is_class else ([], []))
-            params, display = tuple(names), ", ".join(disp)
-        if kind in ("class", "function") and name.startswith("_"):
-            listable = False
-        if kind == "property":
-            display_sig = qualname
-        else:
-            display_sig = f"{qualname}({display})" if params is not None else f"{qualname}(...)"
-        is_overload = any(d in ("overload", "typing.overload") for d in decorators)
-        defs.append(
-            Definition(
-                name=name,
-                qualname=qualname,
-                kind=kind,
-                params=params,
-                display=display_sig,
-                line=node.start_point[0] + 1,
-                end_line=node.end_point[0] + 1,
-                start=node.start_byte,
-                end=node.end_byte,
-                body_start=body.start_byte if body is not None else node.end_byte,
-                statements=n_stmts,
-                tensor_work=node.start_byte in tensor_owner,
-                tensor_calls=tuple(tensor_owner.get(node.start_byte, ())),
-                listable=listable and not type_checking and not is_overload,
-                private=private,
-                type_checking=type_checking,
-                alternatives=(("__overload__",),) if is_overload else (),
-            )
-        )
+        kind, qualname, params, display = _shape_of(node, name, chain, decorators, source)
+        defs.append(Definition(
+            name=name, qualname=qualname, kind=kind, params=params,
+            display=qualname if kind == "property" else f"{qualname}({display})" if params is not None
+            else f"{qualname}(...)",
+            line=node.start_point[0] + 1, end_line=node.end_point[0] + 1, start=node.start_byte, end=node.end_byte,
+            body_start=body.start_byte if body is not None else node.end_byte, statements=n_stmts,
+            decorators=tuple(decorators), calls=tuple(calls.get(node.start_byte, ())),
+            type_checking=type_checking, overload=any(d in ("overload", "typing.overload") for d in decorators),
+        ))
     return defs
+
+
+def _enclosing(node, source: bytes) -> tuple[list, bool]:
+    """(enclosing def/class nodes, innermost first; whether it sits under a top-level `if TYPE_CHECKING:`)."""
+    chain: list = []
+    type_checking = False
+    p = node.parent
+    while p is not None:
+        if p.type in SCOPE_TYPES:
+            chain.append(p)
+        elif p.type == "if_statement" and not chain:
+            cond = p.child_by_field_name("condition")
+            if cond is not None and node_text(source, cond).strip() in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+                cons = p.child_by_field_name("consequence")
+                if cons is not None and cons.start_byte <= node.start_byte < cons.end_byte:
+                    type_checking = True
+        p = p.parent
+    return chain, type_checking
+
+
+def _shape_of(node, name: str, chain: list, decorators: list[str], source: bytes):
+    """(kind, qualname, params or None, params as written) of a def/class from where it sits."""
+    is_class = node.type == "class_definition"
+    if not chain:
+        if is_class:
+            return ("class", name, *_class_params(node, decorators, source))
+        names, disp = _params(node.child_by_field_name("parameters"), source)
+        return "function", name, tuple(names), ", ".join(disp)
+    if len(chain) == 1 and chain[0].type == "class_definition" and not _enclosed_by_def(chain[0]):
+        qualname = f"{node_text(source, chain[0].child_by_field_name('name'))}.{name}"
+        if is_class:
+            return ("nested", qualname, *_class_params(node, decorators, source))
+        names, disp = _params(node.child_by_field_name("parameters"), source)
+        if "staticmethod" not in decorators and names:
+            names, disp = names[1:], disp[1:]
+        kind: DefinitionKind = "method"
+        if any(d.endswith((".setter", ".deleter")) for d in decorators):
+            kind = "nested"  # the accessor of a property: the property is the entry
+        elif any(d in ("property", "cached_property", "functools.cached_property") for d in decorators):
+            kind = "property"
+        return kind, qualname, tuple(names), ", ".join(disp)
+    qualname = ".".join([node_text(source, c.child_by_field_name("name")) for c in reversed(chain)] + [name])
+    names, disp = _params(node.child_by_field_name("parameters"), source) if not is_class else ([], [])
+    return "nested", qualname, tuple(names), ", ".join(disp)
 
 
 def _enclosed_by_def(node) -> bool:
