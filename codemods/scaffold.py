@@ -34,7 +34,7 @@ from importlib import resources
 from karpathy_lint.engine import build_model
 from karpathy_lint.files import InputError, detect_newline, split_bom
 from karpathy_lint.fixer import fix_source
-from karpathy_lint.languages import CPP_SUFFIXES, LANGUAGES, all_suffixes, language_for
+from karpathy_lint.languages import CPP_SUFFIXES, LANGUAGES, language_for
 from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
 
@@ -127,7 +127,7 @@ def header_lines(title: str, settings, role: list[str] | None = None, free: list
     return lines
 
 
-def _check_title(title: str) -> str:
+def check_title(title: str) -> str:
     title = title.strip()
     if not title or "\n" in title or "\r" in title:
         raise ScaffoldError("--module needs a one-line, non-empty title")
@@ -333,6 +333,11 @@ def _cuda_add_header(model: SourceModel, body: bytes, title: str, settings) -> t
 def scaffold_source(path: str, source: bytes, settings, module: str | None = None) -> Result:
     """Scaffold one file's bytes; raises ScaffoldError (and changes nothing) when it cannot."""
     settings = with_project_name(path, settings)
+    spec = language_for(path)
+    if spec is not None and spec.name == "notebook":
+        from .scaffold_notebook import scaffold_notebook
+
+        return scaffold_notebook(path, source, settings, module)
     bom, body = split_bom(source)
     model = _model(path, body, settings)
     docstring = LANGUAGES[model.language].header_form == "docstring"
@@ -345,7 +350,7 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
         _verify_merge(path, body, new, model, settings)
         return Result(path, "merged" if new != body else "unchanged", source, bom + new)
 
-    title = _check_title(module if module is not None else _harvest_title(model) or default_title(path))
+    title = check_title(module if module is not None else _harvest_title(model) or default_title(path))
     if docstring:
         skeleton, at, lead, old_doc = _python_add_header(model, body, title, settings)
     else:
@@ -445,17 +450,18 @@ def create_new(path: str, settings, module: str | None = None) -> Result:
     """The contents of a new annotated file for `path` (which must not exist)."""
     settings = with_project_name(path, settings)
     language = language_for(path)
-    if language is None:
+    if language is None or not language.template:
         suffix = os.path.splitext(path)[1].lower()
+        kinds = ", ".join(s for spec in LANGUAGES.values() if spec.template for s in spec.suffixes)
         raise ScaffoldError(f"no template for {suffix or 'a file without an extension'!r} "
-                            f"(new files: {', '.join(all_suffixes())})")
+                            f"(new files: {kinds})")
     if path.lower().endswith(CPP_SUFFIXES):
         raise ScaffoldError(f"no template for {os.path.splitext(path)[1]!r} (new files: .py, .pyi, .cu, .cuh); "
                             "existing C++ files are scaffolded")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise ScaffoldError(f"cannot create it: folder {os.path.dirname(path) or '.'!r} does not exist")
-    title = _check_title(module if module is not None else default_title(path))
+    title = check_title(module if module is not None else default_title(path))
     text = template_text(language.template)
     text = (text.replace("{{module}}", title).replace("{{project}}", settings.project)
             .replace("{{tag}}", settings.tag))

@@ -20,6 +20,7 @@ from karpathy_lint.diff import unified_diff
 from karpathy_lint.discovery import discover
 from karpathy_lint.exit_codes import ExitCode
 from karpathy_lint.files import InputError, read_bytes, write_atomic
+from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
 
 from .adopt import AdoptError, adopt_result
 from .scaffold import ScaffoldError, create_new, scaffold_source
@@ -88,6 +89,9 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comme
     name = stdin_filename or "-"
     settings = resolver.for_path(stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
+    if stdin_filename is None and looks_like_notebook(source):  # never Python text into a notebook
+        _error(name, STDIN_HINT)
+        return ExitCode.ERROR
     try:
         result = _scaffold(name, source, settings, module, adopt_comments)
     except (ScaffoldError, AdoptError) as exc:

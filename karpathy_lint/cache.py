@@ -18,7 +18,7 @@ from karpathy_lint.files import write_atomic
 from karpathy_lint.model import Edit, Finding, Fix
 
 DEFAULT_DIR = ".karpathy_lint_cache"
-LAYOUT = "v1"
+LAYOUT = "v2"
 
 
 def cache_root(cache_dir: str | None, project_dir: str | None = None) -> str:
@@ -53,7 +53,7 @@ def _entry_path(root: str, key: str) -> str:
 
 
 def _edit_dict(e: Edit) -> list:
-    return [e.start, e.end, e.content, e.line, e.column, e.end_line, e.end_column]
+    return [e.start, e.end, e.content, e.line, e.column, e.end_line, e.end_column, e.cell]
 
 
 def to_json(result: FileResult) -> dict:
@@ -64,7 +64,8 @@ def to_json(result: FileResult) -> dict:
         "syntax_error": result.syntax_error,
         "findings": [
             [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.severity, f.symbol,
-             None if f.fix is None else [f.fix.applicability, f.fix.message, [_edit_dict(e) for e in f.fix.edits]]]
+             None if f.fix is None else [f.fix.applicability, f.fix.message, [_edit_dict(e) for e in f.fix.edits]],
+             f.cell, f.cell_id]
             for f in result.findings
         ],
     }
@@ -73,13 +74,13 @@ def to_json(result: FileResult) -> dict:
 def from_json(path: str, data: dict) -> FileResult:
     findings = []
     intern = sys.intern  # codes, names and severities repeat across thousands of findings: one copy each
-    for line, col, eline, ecol, code, name, message, severity, symbol, fix in data["findings"]:
+    for line, col, eline, ecol, code, name, message, severity, symbol, fix, cell, cell_id in data["findings"]:
         fx = None
         if fix is not None:
             app, msg, edits = fix
             fx = Fix(intern(app), tuple(Edit(*e) for e in edits), msg)  # type: ignore[arg-type]  # valid_entry checked it
         findings.append(Finding(path, line, col, eline, ecol, intern(code), intern(name), message, intern(severity),
-                                fx, symbol))
+                                fx, symbol, cell, cell_id))
     return FileResult(path=path, findings=findings, error=data.get("error"), syntax_error=bool(data.get("syntax_error")))
 
 
@@ -97,9 +98,11 @@ def valid_entry(data) -> bool:
     if not isinstance(findings, list):
         return False
     for f in findings:
-        if not isinstance(f, list) or len(f) != 10:
+        if not isinstance(f, list) or len(f) != 12:
             return False
-        line, col, eline, ecol, code, name, message, severity, symbol, fix = f
+        line, col, eline, ecol, code, name, message, severity, symbol, fix, cell, cell_id = f
+        if not (cell is None or type(cell) is _INT) or not (cell_id is None or type(cell_id) is _STR):
+            return False
         if not (type(line) is _INT and type(col) is _INT and type(eline) is _INT and type(ecol) is _INT):
             return False
         if not (type(code) is _STR and type(name) is _STR and type(message) is _STR and type(severity) is _STR
@@ -112,9 +115,9 @@ def valid_entry(data) -> bool:
             if type(app) is not _STR or type(msg) is not _STR or not isinstance(edits, list):
                 return False
             for e in edits:
-                if not isinstance(e, list) or len(e) != 7 or type(e[2]) is not _STR:
+                if not isinstance(e, list) or len(e) != 8 or type(e[2]) is not _STR:
                     return False
-                if not all(type(v) is _INT for i, v in enumerate(e) if i != 2):
+                if not all(type(v) is _INT for i, v in enumerate(e[:7]) if i != 2) or not (e[7] is None or type(e[7]) is _INT):
                     return False
     return True
 

@@ -52,7 +52,7 @@ class Settings:
     project: str = ""  # "" = not known: KL109 accepts any title, the scaffold uses the repository folder's name
     project_from: str = ""  # "config" (the `project` key) or "pyproject" ([project].name, a guess)
     # global: where the linter looks and how it reads CUDA/C++ (not rule options)
-    include: tuple[str, ...] = ("*.py", "*.pyi", "*.cu", "*.cuh")
+    include: tuple[str, ...] = ("*.py", "*.pyi", "*.cu", "*.cuh", "*.ipynb")
     extend_include: tuple[str, ...] = ()
     attribute_macros: tuple[str, ...] = ()
     namespace_macros: tuple[str, ...] = ()

@@ -154,6 +154,8 @@ def check_model(model: SourceModel, settings) -> list[Finding]:
         codes = {r.code for r in rules}
         for rule in directive_rules:
             findings.extend(rule().check_directives(model, sup, codes, _all_codes()))
+    if model.cells is not None:  # a notebook: positions move into the cells (fix edits keep their offsets)
+        findings = [model.cells.place(model, f) for f in findings]
     findings.sort(key=Finding.sort_key)
     return findings
 

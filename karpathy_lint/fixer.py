@@ -13,6 +13,7 @@ from karpathy_lint.diff import unified_diff
 from karpathy_lint.engine import FileResult, lint_source, to_utf8
 from karpathy_lint.files import InputError, read_bytes, split_bom, write_atomic
 from karpathy_lint.fixes import apply_edits, select_fixes
+from karpathy_lint.languages import language_for
 
 MAX_ROUNDS = 10
 
@@ -28,7 +29,15 @@ def fix_source(path: str, source: bytes, settings, unsafe: bool = False, first: 
 
     A file with a PEP 263 coding cookie is fixed in UTF-8 (where every edit offset points) and written back
     in its declared encoding; if a fix brings a character that encoding cannot hold, nothing is changed.
+    A notebook (.ipynb) is fixed cell by cell and written back as JSON; it raises InputError (one line)
+    when the notebook cannot be written back safely.
     """
+    spec = language_for(path)
+    if spec is not None and spec.name == "notebook":
+        from karpathy_lint.notebook.fix import fix_notebook
+
+        new, applied = fix_notebook(path, source, settings, unsafe)
+        return Fixed(new, applied, lint_source(path, split_bom(new)[1], settings))
     bom, body = split_bom(source)
     try:
         body, encoding = to_utf8(path, body)
@@ -80,7 +89,11 @@ def fix_files(results: list[FileResult], resolver, *, unsafe: bool,
             out.append(FileResult(path=r.path, error=str(exc)))
             continue
         first = r if r.source == source else None  # edited since the check: lint what is there now
-        fixed = fix_source(r.path, source, resolver.for_path(r.path), unsafe, first)
+        try:
+            fixed = fix_source(r.path, source, resolver.for_path(r.path), unsafe, first)
+        except InputError as exc:  # a notebook that cannot be written back safely: left alone, one line
+            out.append(FileResult(path=r.path, findings=r.findings, error=f"not fixed: {exc}"))
+            continue
         if fixed.source == source:
             out.append(r)
             continue

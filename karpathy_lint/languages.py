@@ -29,7 +29,10 @@ class LanguageSpec:
     parser: str
     line_comment: str  # "#" or "//": the inline marker is `<line_comment> Karpathy: text`
     header_form: HeaderForm  # where the header block lives
-    template: str  # file under codemods/templates for `karpathy-scaffold NEW_FILE`
+    template: str  # file under codemods/templates for `karpathy-scaffold NEW_FILE` ("": none)
+    # "module:function" writing `--diff` output, called as function(path, old, new) -> str ("": a unified diff
+    # of the text); notebooks show per-cell hunks instead of their JSON
+    differ: str = ""
 
     def parse(self, path: str, source: bytes, text: str, settings) -> SourceModel:
         module, _, function = self.parser.partition(":")
@@ -38,10 +41,15 @@ class LanguageSpec:
     def load_grammar(self) -> None:
         importlib.import_module(self.parser.partition(":")[0]).grammar()
 
+    def diff(self, path: str, old: bytes | None, new: bytes) -> str:
+        module, _, function = self.differ.partition(":")
+        return getattr(importlib.import_module(module), function)(path, old, new)
+
     @property
     def header_description(self) -> str:
         """How a message names the header's place."""
-        return "module docstring" if self.header_form == "docstring" else "leading /* ... */ comment"
+        return {"docstring": "module docstring", "block_comment": "leading /* ... */ comment",
+                "markdown_cell": "markdown cell"}[self.header_form]
 
 
 # C++ files are read by the CUDA parser (tree-sitter-cuda is a superset of tree-sitter-cpp). A folder walk picks
@@ -55,6 +63,9 @@ LANGUAGES: dict[str, LanguageSpec] = {
                      "new.py.tmpl"),
         LanguageSpec("cuda", "CUDA/C++", (".cu", ".cuh") + CPP_SUFFIXES, "karpathy_lint.parse.cuda:parse_cuda", "//",
                      "block_comment", "new.cu.tmpl"),
+        # a notebook's model is Python (its code cells, as one virtual source): Python's rules run on it
+        LanguageSpec("notebook", "notebook", (".ipynb",), "karpathy_lint.notebook.virtual:parse_notebook", "#",
+                     "markdown_cell", "", differ="karpathy_lint.notebook.diff:notebook_diff"),
     )
 }
 STDIN_LANGUAGE = "python"  # `-` without --stdin-filename
@@ -75,7 +86,12 @@ def all_suffixes() -> tuple[str, ...]:
     return tuple(s for spec in LANGUAGES.values() for s in spec.suffixes)
 
 
+def labels() -> str:
+    """`Python, CUDA/C++ or notebook`: the languages, for messages."""
+    names = [spec.label for spec in LANGUAGES.values()]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def not_readable_message() -> str:
-    """Why a file of another kind is not checked: `not a Python or CUDA file (.py, .pyi, .cu, .cuh)`."""
-    labels = " or ".join(spec.label for spec in LANGUAGES.values())
-    return f"not a {labels} file ({', '.join(all_suffixes())})"
+    """Why a file of another kind is not checked: `not a Python, CUDA/C++ or notebook file (.py, ..., .ipynb)`."""
+    return f"not a {labels()} file ({', '.join(all_suffixes())})"

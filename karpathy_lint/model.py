@@ -10,13 +10,16 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from karpathy_lint.notebook.virtual import CellMap
 
 T = TypeVar("T")
 
 Language = str  # a key of karpathy_lint.languages.LANGUAGES
 Applicability = Literal["safe", "unsafe"]
-HeaderForm = Literal["docstring", "block_comment"]
+HeaderForm = Literal["docstring", "block_comment", "markdown_cell"]
 SectionKind = Literal["role", "function_list", "deep_dive", "unknown"]
 DefinitionKind = Literal["function", "class", "method", "property", "kernel", "device", "host", "nested", "declaration"]
 NoteStatus = Literal["ok", "malformed", "empty"]
@@ -34,6 +37,7 @@ class Edit:
     column: int = 0
     end_line: int = 0
     end_column: int = 0
+    cell: int | None = None  # notebooks: the 1-based cell the positions are in
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +213,8 @@ class SourceModel:
     tree: Any = field(default=None, repr=False, compare=False)
     # derived views (Function List parity, the name index), computed on first use by `view`
     views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # notebooks: the map from this (virtual) source back to the notebook's cells (notebook.virtual.CellMap)
+    cells: CellMap | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.line_starts:
@@ -277,6 +283,8 @@ class Finding:
     severity: str = "error"
     fix: Fix | None = None
     symbol: str = ""  # a stable key for baselines: the definition or section it is about
+    cell: int | None = None  # notebooks: the 1-based cell (every cell counts); line and column are inside it
+    cell_id: str | None = None  # notebooks: that cell's `id`, when it has one
 
     def sort_key(self) -> tuple:
-        return (self.path, self.line, self.column, self.code)
+        return (self.path, self.cell or 0, self.line, self.column, self.code)

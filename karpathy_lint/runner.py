@@ -135,13 +135,12 @@ def _check_paths(options: CheckOptions, resolver, run) -> list[FileResult]:
 
 def _warn_nothing_to_check(paths: list[str], resolver) -> None:
     """"0 files checked" is said on stderr, naming what a folder walk picks up (the `include` setting)."""
-    from karpathy_lint.languages import LANGUAGES
+    from karpathy_lint.languages import labels
 
     first = paths[0] if paths else "."
     settings = resolver.for_path(os.path.join(first, "x.py") if os.path.isdir(first) else first)
     patterns = tuple(settings.include) + tuple(settings.extend_include)
-    kinds = " or ".join(spec.label for spec in LANGUAGES.values())
-    sys.stderr.write(f"karpathy-lint: warning: no {kinds} files ({', '.join(patterns)}) under "
+    sys.stderr.write(f"karpathy-lint: warning: no {labels()} files ({', '.join(patterns)}) under "
                      f"{', '.join(paths)}\n")
 
 
@@ -193,6 +192,8 @@ class _Progress:
 
 
 def _check_stdin(options: CheckOptions, resolver) -> FileResult:
+    from karpathy_lint.notebook.document import STDIN_HINT, looks_like_notebook
+
     name = options.stdin_filename or "-"
     settings = resolver.for_path(options.stdin_filename or os.path.join(os.getcwd(), "stdin.py"))
     source = sys.stdin.buffer.read()
@@ -204,10 +205,23 @@ def _check_stdin(options: CheckOptions, resolver) -> FileResult:
                 sys.stdout.flush()
                 options.quiet, options.report_to_stderr = True, True
             return FileResult(path=name, findings=[], error=None, syntax_error=False)
+    if options.stdin_filename is None and looks_like_notebook(source):  # never Python text into a notebook
+        if options.fix:
+            sys.stdout.buffer.write(source)
+            sys.stdout.flush()
+            options.quiet, options.report_to_stderr = True, True
+        return FileResult(path=name, error=STDIN_HINT)
     if options.fix:
+        from karpathy_lint.files import InputError
         from karpathy_lint.fixer import fix_source
 
-        fixed = fix_source(name, source, settings, options.unsafe_fixes)
+        try:
+            fixed = fix_source(name, source, settings, options.unsafe_fixes)
+        except InputError as exc:  # a notebook that cannot be written back: echo it unchanged, say why
+            sys.stdout.buffer.write(source)
+            sys.stdout.flush()
+            options.quiet, options.report_to_stderr = True, True
+            return FileResult(path=name, findings=[], error=f"not fixed: {exc}")
         sys.stdout.buffer.write(fixed.source)
         sys.stdout.flush()
         # the fixed source went to stdout: what is left is reported on stderr (as ruff does),

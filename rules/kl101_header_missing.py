@@ -66,7 +66,8 @@ class HeaderMissing(Rule):
     def check(self, model, settings):
         h = model.header
         if h is None or not h.is_convention_header:
-            where = LANGUAGES[model.language].header_description
+            # a notebook's model reads as Python; its header is a markdown cell
+            where = LANGUAGES["notebook" if model.cells is not None else model.language].header_description
             yield self.finding_at_line(
                 model, h.line if h else 1,
                 f"no header block: add a {where} with `<{settings.tag}>` (karpathy-scaffold writes one)",

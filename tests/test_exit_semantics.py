@@ -69,6 +69,6 @@ def test_no_files_is_a_warning_on_stderr(tmp_path):
     r = CliRunner().invoke(main, ["--no-cache", str(tmp_path)])
     assert r.exit_code == 0
     assert "warning" in r.stderr and str(tmp_path) in r.stderr
-    assert "files (*.py, *.pyi, *.cu, *.cuh) under" in r.stderr  # what a folder walk picks up (`include`)
+    assert "files (*.py, *.pyi, *.cu, *.cuh, *.ipynb) under" in r.stderr  # what a folder walk picks up (`include`)
     r = CliRunner().invoke(main, ["--no-cache", "--output-format", "json", str(tmp_path)])
     assert json.loads(r.stdout) == [] and "no Python" in r.stderr

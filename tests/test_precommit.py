@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "clean"
+NOTEBOOKS = Path(__file__).resolve().parent / "data" / "notebooks"
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 TIMEOUT = 900
 
@@ -102,14 +103,15 @@ def test_manifest_is_valid_and_declares_the_three_hooks():
     hooks = {h["id"]: h for h in yaml.safe_load(manifest.read_text())}
     assert set(hooks) == {"karpathy-lint", "karpathy-lint-fix", "karpathy-scaffold"}
     for hook in hooks.values():
-        assert hook["types_or"] == ["python", "cuda"]
+        assert hook["types_or"] == ["python", "cuda", "jupyter"]
+        assert any(d.startswith("nbformat") for d in hook["additional_dependencies"])  # notebooks need it
         assert tuple(int(p) for p in hook["minimum_pre_commit_version"].split(".")) >= (2, 9, 0)
     assert "--force-exclude" in hooks["karpathy-lint"]["entry"]
     assert "--fix" in hooks["karpathy-lint-fix"]["entry"] and "--unsafe-fixes" not in hooks["karpathy-lint-fix"]["entry"]
     assert hooks["karpathy-scaffold"]["stages"] == ["manual"]
     for hook in hooks.values():
         files = re.compile(hook["files"])
-        assert all(files.search(n) for n in ("a.py", "k/kernel.cu", "k/kernel.cuh"))
+        assert all(files.search(n) for n in ("a.py", "k/kernel.cu", "k/kernel.cuh", "lectures/attention.ipynb"))
         assert not any(files.search(n) for n in ("bin/tool", "notes.txt", "a.pyc"))
 
 
@@ -119,6 +121,7 @@ def test_identify_tags_cuda_files():
     assert "cuda" in identify.tags_from_filename("kernel.cu")
     assert "cuda" in identify.tags_from_filename("kernel.cuh")
     assert "python" in identify.tags_from_filename("model.py")
+    assert "jupyter" in identify.tags_from_filename("lecture.ipynb")
 
 
 def test_try_repo_failing_then_passing(hook_repo, tmp_path):
@@ -130,6 +133,7 @@ def test_try_repo_failing_then_passing(hook_repo, tmp_path):
     # failing: a bad .py and a bad .cu staged, plus the excluded vendor file
     (proj / "bad.py").write_text(BAD_PY)
     (proj / "bad.cu").write_text(BAD_CU)
+    shutil.copy(NOTEBOOKS / "bad_marker.ipynb", proj / "bad.ipynb")
     _git(proj, "add", "-A")
     proc = _run([*PRE_COMMIT, "try-repo", str(snap), "--ref", sha, "--verbose"], proj, env)
     out = proc.stdout + proc.stderr
@@ -137,6 +141,7 @@ def test_try_repo_failing_then_passing(hook_repo, tmp_path):
     lint_part, _, fix_part = out.partition("karpathy-lint (safe fixes)")
     assert "bad.py:2:5: KL301 marker-malformed" in lint_part, out
     assert "bad.cu:1:1: KL101 header-missing" in lint_part, out  # types_or reached the .cu file
+    assert "bad.ipynb:cell 3:2:5: KL301 marker-malformed" in lint_part, out  # ... and the notebook
     assert "third_party" not in out, out  # excluded by the config although pre-commit passed it
     # the fix hook rewrote the marker, left the rest, and pre-commit saw the change
     assert "files were modified by this hook" in fix_part, out
@@ -147,6 +152,7 @@ def test_try_repo_failing_then_passing(hook_repo, tmp_path):
     # passing: clean files only, with the excluded bad vendor file still staged
     (proj / "bad.py").unlink()
     (proj / "bad.cu").unlink()
+    (proj / "bad.ipynb").unlink()
     shutil.copy(DATA / "good.py", proj / "good.py")
     shutil.copy(DATA / "good.cu", proj / "good.cu")
     _git(proj, "add", "-A")

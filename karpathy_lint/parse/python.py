@@ -105,7 +105,9 @@ def _params(params_node, src: bytes) -> tuple[list[str], list[str]]:
     return names, display
 
 
-def parse_python(path: str, source: bytes, text: str, settings) -> SourceModel:
+def parse_python(path: str, source: bytes, text: str, settings, not_code: set[int] | frozenset[int] = frozenset()
+                 ) -> SourceModel:
+    """Parse Python; `not_code` holds 1-based lines that do not count as code (a notebook's masked magics)."""
     lang, query = grammar()
     tree = parser().parse(source)
     root = tree.root_node
@@ -147,7 +149,7 @@ def parse_python(path: str, source: bytes, text: str, settings) -> SourceModel:
     model.definitions = _definitions(model, scopes, stmt_starts, _call_sites(caps, source), doc_ranges)
 
     # -- code lines -----------------------------------------------------------------
-    _count_code_lines(model, text, comments, doc_ranges)
+    _count_code_lines(model, text, comments, doc_ranges, not_code)
     return model
 
 
@@ -330,8 +332,8 @@ def _class_params(node, decorators: list[str], source: bytes):
     return None, "..."
 
 
-def _count_code_lines(model: SourceModel, text: str, comments: list[Comment], doc_ranges) -> None:
-    skip: set[int] = {c.line for c in comments if c.own_line}
+def _count_code_lines(model: SourceModel, text: str, comments: list[Comment], doc_ranges, not_code=frozenset()) -> None:
+    skip: set[int] = {c.line for c in comments if c.own_line} | set(not_code)
     for lo, hi in doc_ranges:
         skip.update(range(lo, hi + 1))
     # the numbers of the non-blank lines, found at C speed: compress keeps i where line.strip() is truthy

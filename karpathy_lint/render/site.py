@@ -127,6 +127,11 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
     resolver = ConfigResolver(config_file, isolated)
     found = discover(paths, resolver)
     result = SiteResult(errors=list(found.errors))
+    # a notebook's findings are placed in cells, not on lines of one text: not rendered (yet)
+    named = {os.path.normpath(p) for p in paths}
+    result.errors.extend((f, "notebooks are not rendered") for f in found.files
+                         if f.lower().endswith(".ipynb") and os.path.normpath(f) in named)
+    found.files = [f for f in found.files if not f.lower().endswith(".ipynb")]
     if not found.files:
         return result  # nothing to write: the caller reports the errors, or that nothing was found
     _prepare(out_dir)

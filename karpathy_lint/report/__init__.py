@@ -50,16 +50,30 @@ def finding_dict(f: Finding) -> dict:
         fix = {
             "applicability": f.fix.applicability,
             "message": f.fix.message,
-            "edits": [
-                {"line": e.line, "column": e.column, "end_line": e.end_line, "end_column": e.end_column,
-                 "content": e.content}
-                for e in f.fix.edits
-            ],
+            "edits": [_edit_dict(e) for e in f.fix.edits],
         }
-    return {
+    out = {
         "path": f.path, "line": f.line, "column": f.column, "end_line": f.end_line, "end_column": f.end_column,
         "code": f.code, "name": f.name, "message": f.message, "severity": f.severity, "fix": fix,
     }
+    if f.cell is not None:  # notebooks: line and column count inside this cell
+        out["cell"] = f.cell
+        if f.cell_id is not None:
+            out["cell_id"] = f.cell_id
+    return out
+
+
+def _edit_dict(e) -> dict:
+    out = {"line": e.line, "column": e.column, "end_line": e.end_line, "end_column": e.end_column,
+           "content": e.content}
+    if e.cell is not None:
+        out["cell"] = e.cell
+    return out
+
+
+def cell_prefix(f: Finding) -> str:
+    """`cell 4, line 6, col 5: ` for a notebook finding (formats without a cell field), else empty."""
+    return f"cell {f.cell}, line {f.line}, col {f.column}: " if f.cell is not None else ""
 
 
 def render(fmt: str, run: Run, stream: TextIO, color: bool = False, summary: bool = True) -> None:

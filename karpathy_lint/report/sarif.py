@@ -10,6 +10,13 @@ the occurrence number among equal keys; no line number), and its fix as `fixes[]
 Paths are URIs relative to `%SRCROOT%`, the folder the linter ran in; a file
 outside it gets an absolute `file:` URI. Files that could not be checked are
 `toolExecutionNotifications` of the invocation.
+
+A notebook finding names its cell: a line inside a cell is not a line of
+the .ipynb file, so its physical location is the file without a region, a
+`logicalLocations` entry names the cell (`cell 4`, kind `module`), the
+message starts with `cell 4, line 6, col 5:`, and `properties` hold `cell`,
+`cellId`, `line`, `column`, `endLine` and `endColumn`; its fix is not
+expressed as SARIF replacements (those are regions of the file).
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from karpathy_lint import __version__
-from karpathy_lint.report import Run
+from karpathy_lint.report import Run, cell_prefix
 from karpathy_lint.report.json import write_document
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -124,18 +131,27 @@ def sarif_log(run: Run) -> dict:
         key = (rel_path, code, f.symbol or "")
         n = seen[key] = seen.get(key, 0) + 1
         digest = sha256(f"{rel_path}\0{code}\0{key[2]}\0{n}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        result = {
+        physical: dict = {"artifactLocation": location}
+        where: dict = {"physicalLocation": physical}
+        if f.cell is None:
+            physical["region"] = _region(f.line, f.column, f.end_line, f.end_column)
+        else:  # a notebook: a line inside a cell is not a line of the file
+            where["logicalLocations"] = [{"name": f"cell {f.cell}", "kind": "module"}]
+        result: dict = {
             "ruleId": code,
             "ruleIndex": rule_index,
             "level": level,
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": location,
-                "region": _region(f.line, f.column, f.end_line, f.end_column),
-            }}],
+            "message": {"text": f.message if f.cell is None else cell_prefix(f) + f.message},
+            "locations": [where],
             "partialFingerprints": {"karpathyLint/v1": digest},
         }
-        if f.fix is not None:
+        if f.cell is not None:
+            props: dict[str, int | str] = {"cell": f.cell, "line": f.line, "column": f.column,
+                                           "endLine": f.end_line, "endColumn": f.end_column}
+            if f.cell_id is not None:
+                props["cellId"] = f.cell_id
+            result["properties"] = props
+        elif f.fix is not None:
             fixes = _fixes(f, location)
             if fixes:
                 result["fixes"] = fixes

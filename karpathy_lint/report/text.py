@@ -32,7 +32,8 @@ def _summary(run: Run) -> str:
 
 def _line(f, concise: bool) -> tuple[str, str, str, str]:
     mark = " [*]" if f.fix is not None and f.fix.applicability == "safe" else ""
-    return f"{f.path}:{f.line}:{f.column}:", f.code, "" if concise else f.name, f"{f.message}{mark}"
+    cell = f"cell {f.cell}:" if f.cell is not None else ""
+    return f"{f.path}:{cell}{f.line}:{f.column}:", f.code, "" if concise else f.name, f"{f.message}{mark}"
 
 
 def render_text(run: Run, stream, *, color: bool = False, summary: bool = True) -> None:

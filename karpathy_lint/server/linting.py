@@ -37,7 +37,10 @@ class Outcome:
 def lint_document(doc_uri: str, version, text: str, path: str | None, encoding: str, config: WorkspaceConfig,
                   style: DiagnosticStyle) -> Outcome:
     """Lint one version of one document (runs on a worker thread)."""
-    if path is None or language_for(path) is None:
+    if path is None:
+        return Outcome(None, [])
+    spec = language_for(path)
+    if spec is None or spec.name == "notebook":  # a notebook's positions are cells, not lines of its JSON text
         return Outcome(None, [])
     stamp = config.stamp(path)
     resolved = config.resolve(path)

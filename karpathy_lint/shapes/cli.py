@@ -5,10 +5,12 @@ import os
 import sys
 
 from karpathy_lint.exit_codes import ExitCode
+from karpathy_lint.files import InputError
 from karpathy_lint.report import FORMATS, Run, render
 from karpathy_lint.shapes.interpreter import InterpreterError, project_interpreter, run_elsewhere
-from karpathy_lint.shapes.outcome import Outcome, load_sites, python_files
-from karpathy_lint.shapes.run import run_pytest, run_script
+from karpathy_lint.shapes.outcome import Outcome, load_sites, notebook_model, python_files
+from karpathy_lint.shapes.run import run_notebook, run_pytest, run_script
+from karpathy_lint.shapes.sites import collect_sites
 from karpathy_lint.shapes.tracer import Tracer
 
 
@@ -45,13 +47,35 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
         tree, scope_paths = os.path.dirname(os.path.abspath(target)), [target, *include]
         if not _inside(tree, os.getcwd()):
             tree = os.path.abspath(target)  # a script outside the project: its own file only, not its whole folder
-    files = python_files([tree, *include] + ([] if use_pytest else [target]))
+    notebook = None
+    if not use_pytest and target.lower().endswith(".ipynb"):  # its code cells run here, in order
+        if python is not None:
+            sys.stderr.write(f"karpathy-lint: error: {target}: --python cannot run a notebook; run it without\n")
+            return ExitCode.ERROR
+        try:
+            notebook = notebook_model(target)
+        except InputError as exc:
+            sys.stderr.write(f"karpathy-lint: error: {target}: {exc}\n")
+            return ExitCode.ERROR
+        if notebook.syntax_error is not None:
+            sys.stderr.write(f"karpathy-lint: error: {target}: does not parse: {notebook.syntax_error.message}\n")
+            return ExitCode.ERROR
+        interpreter = None
+    files = python_files([tree, *include] + ([] if use_pytest or notebook else [target]))
     sites = load_sites(files)
-    scope = {os.path.realpath(f) for f in python_files(scope_paths)}
+    scope = {os.path.realpath(f) for f in python_files(p for p in scope_paths if notebook is None or p != target)}
+    if notebook is not None:
+        sites.extend(collect_sites(notebook))
+        scope.add(os.path.realpath(target))
     machine = not FORMATS[fmt].human
-    tracer, error = _run_target(interpreter, sites, target, args, use_pytest, machine)
+    tracer, error = _run_target(interpreter, sites, target, args, use_pytest, machine,
+                                notebook.text if notebook is not None else None)
 
     outcome = Outcome(sites, tracer, scope, report_unverified)
+    if notebook is not None and notebook.cells is not None:  # virtual lines -> cell, line, column
+        real = os.path.realpath(target)
+        outcome.findings = sorted((notebook.cells.place(notebook, f) if os.path.realpath(f.path) == real else f
+                                   for f in outcome.findings), key=lambda f: f.sort_key())
     if record:
         import json
 
@@ -70,7 +94,8 @@ def run_verify_shapes(target: str, args: list[str], *, fmt: str = "text", report
     return ExitCode.FINDINGS if outcome.findings else ExitCode.CLEAN
 
 
-def _run_target(interpreter: str | None, sites, target: str, args: list[str], use_pytest: bool, machine: bool):
+def _run_target(interpreter: str | None, sites, target: str, args: list[str], use_pytest: bool, machine: bool,
+                notebook_code: str | None = None):
     """Run the target under the tracer, here or in `interpreter`; (tracer or its counts, error or None)."""
     saved_fd = None
     if machine:  # keep stdout clean for the report: the program's output goes to stderr
@@ -84,7 +109,12 @@ def _run_target(interpreter: str | None, sites, target: str, args: list[str], us
             return run_elsewhere(interpreter, sites, target, args, use_pytest)
         tracer.start()
         try:
-            error = run_pytest(target, args) if use_pytest else run_script(target, args)
+            if use_pytest:
+                error = run_pytest(target, args)
+            elif notebook_code is not None:
+                error = run_notebook(target, notebook_code, args)
+            else:
+                error = run_script(target, args)
         finally:
             tracer.stop()
     except InterpreterError as exc:

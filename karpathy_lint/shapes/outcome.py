@@ -47,6 +47,11 @@ def python_files(paths) -> list[str]:
     return unique
 
 
+def notebook_model(target: str):
+    """A notebook's virtual Python source (header docstring + code cells, IPython syntax masked) as a model."""
+    _, body = split_bom(read_bytes(target))
+    decode(body)
+    return build_model(_display(target), body, ConfigResolver().for_path(target))
 COMMON_HINT = re.compile(rb"#[^\n]*[(\[][^\n]*[,)\]]")  # a comment that may hold `(B, T, C)`
 
 

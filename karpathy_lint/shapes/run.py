@@ -55,6 +55,37 @@ def run_script(target: str, args: list[str]) -> str | None:
     return None
 
 
+def run_notebook(target: str, code: str, args: list[str]) -> str | None:
+    """Run a notebook's code cells in order as one script: `code` is its virtual Python source (IPython
+    syntax masked to no-ops), compiled under the notebook's own name so the tracer finds its sites."""
+    import builtins
+    import types
+
+    old_argv, old_path0, old_main = sys.argv[:], list(sys.path), sys.modules.get("__main__")
+    sys.argv = [target, *args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
+    main = types.ModuleType("__main__")
+    main.__dict__.update({"__file__": target, "__builtins__": builtins})
+    sys.modules["__main__"] = main
+    try:
+        exec(compile(code, target, "exec", dont_inherit=True), main.__dict__)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            return f"{target} exited with status {exc.code}"
+    except KeyboardInterrupt:
+        return f"{target} was interrupted"
+    except BaseException as exc:  # the user's program failed: their traceback, our one line
+        _print_user_traceback(exc)
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
+    finally:
+        sys.argv = old_argv
+        sys.path[:] = old_path0
+        if old_main is not None:
+            sys.modules["__main__"] = old_main
+    return None
+
+
 def run_pytest(target: str, args: list[str]) -> str | None:
     try:
         import pytest
