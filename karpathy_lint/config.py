@@ -316,6 +316,23 @@ def _did_you_mean(word: str, known) -> str:
 CONFIG_NAMES = ("karpathy-lint.toml", "pyproject.toml")
 
 
+def selection_adjuster(select: tuple[str, ...], extend_select: tuple[str, ...], ignore: tuple[str, ...]):
+    """A `ConfigResolver.adjust` that lays a selection given outside the config files (command-line
+    flags, editor settings) over each resolved `Settings`: `select` replaces, the others add."""
+
+    def adjust(settings: Settings) -> Settings:
+        changes: dict[str, tuple[str, ...]] = {}
+        if select:
+            changes["select"] = tuple(select)
+        if extend_select:
+            changes["extend_select"] = tuple(settings.extend_select) + tuple(extend_select)
+        if ignore:
+            changes["ignore"] = tuple(settings.ignore) + tuple(ignore)
+        return dataclasses.replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+
+    return adjust
+
+
 class ConfigResolver:
     """Finds the settings that apply to each file (nearest config wins)."""
 

@@ -1,13 +1,12 @@
 """`karpathy-lint check`: discover -> lint (cache, workers) -> fix -> report."""
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
 
 from karpathy_lint.batch import lint_files
-from karpathy_lint.config import ConfigResolver, settings_as_toml
+from karpathy_lint.config import ConfigResolver, selection_adjuster, settings_as_toml
 from karpathy_lint.discovery import discover, is_excluded
 from karpathy_lint.engine import FileResult, enabled_rules, lint_source
 from karpathy_lint.exit_codes import ExitCode
@@ -42,20 +41,6 @@ class CheckOptions:
     report_to_stderr: bool = False  # set for `- --fix`: stdout holds the fixed source
 
 
-def _adjuster(options: CheckOptions):
-    def adjust(settings):
-        changes = {}
-        if options.select:
-            changes["select"] = options.select
-        if options.extend_select:
-            changes["extend_select"] = tuple(settings.extend_select) + options.extend_select
-        if options.ignore:
-            changes["ignore"] = tuple(settings.ignore) + options.ignore
-        return dataclasses.replace(settings, **changes) if changes else settings
-
-    return adjust
-
-
 # -- the command -----------------------------------------------------------------------------
 
 
@@ -68,7 +53,8 @@ def _progress_enabled(options: CheckOptions, n_files: int) -> bool:
 
 
 def run_check(options: CheckOptions) -> ExitCode:
-    resolver = ConfigResolver(options.config_file, options.isolated, adjust=_adjuster(options))
+    adjust = selection_adjuster(options.select, options.extend_select, options.ignore)
+    resolver = ConfigResolver(options.config_file, options.isolated, adjust=adjust)
     if options.show_settings:
         return _show_settings(options, resolver)
     if options.show_files:

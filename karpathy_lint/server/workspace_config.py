@@ -15,7 +15,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from karpathy_lint.config import CONFIG_NAMES, ConfigError, ConfigResolver, Settings
+from karpathy_lint.config import CONFIG_NAMES, ConfigError, ConfigResolver, Settings, selection_adjuster
 
 SECTION = "karpathy-lint"
 
@@ -52,20 +52,6 @@ def editor_settings(raw, warn) -> EditorSettings:
         warn(f"setting `{SECTION}.enable` must be true or false; ignored")
         enable = True
     return EditorSettings(enable, selectors("select"), selectors("extendSelect"), selectors("ignore"))
-
-
-def _adjuster(editor: EditorSettings):
-    def adjust(settings: Settings) -> Settings:
-        changes: dict[str, tuple[str, ...]] = {}
-        if editor.select:
-            changes["select"] = editor.select
-        if editor.extend_select:
-            changes["extend_select"] = tuple(settings.extend_select) + editor.extend_select
-        if editor.ignore:
-            changes["ignore"] = tuple(settings.ignore) + editor.ignore
-        return dataclasses.replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
-
-    return adjust
 
 
 @dataclass
@@ -116,7 +102,8 @@ class WorkspaceConfig:
         with self._lock:
             resolver = self._resolvers.get(root)
             if resolver is None:
-                resolver = self._resolvers[root] = ConfigResolver(adjust=_adjuster(editor), default_root=root)
+                adjust = selection_adjuster(editor.select, editor.extend_select, editor.ignore)
+                resolver = self._resolvers[root] = ConfigResolver(adjust=adjust, default_root=root)
         try:
             return Resolved(resolver.for_path(path), editor.enable, resolver)
         except ConfigError as exc:
