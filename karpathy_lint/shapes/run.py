@@ -29,6 +29,22 @@ def _print_user_traceback(exc: BaseException) -> None:
     sys.stderr.write("".join(te.format()))
 
 
+def _failure(target: str, exc: BaseException, interpreter_hint: bool = True) -> str | None:
+    """One line for how the user's program ended, or None when it ended well (`sys.exit(0)`).
+
+    `interpreter_hint`: a missing module suggests `--python` (scripts; notebooks run in-process only)."""
+    if isinstance(exc, SystemExit):
+        return None if exc.code in (None, 0) else f"{target} exited with status {exc.code}"
+    if isinstance(exc, KeyboardInterrupt):
+        return f"{target} was interrupted"
+    if interpreter_hint and isinstance(exc, ModuleNotFoundError):  # the usual cause: the project's packages live in another interpreter
+        return (f"{target}: {exc} (it ran with {sys.executable}; `--python PATH` or an active virtual "
+                "environment runs it with the project's interpreter)")
+    _print_user_traceback(exc)  # the user's program failed: their traceback, our one line
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
+
+
 def run_script(target: str, args: list[str]) -> str | None:
     import runpy
 
@@ -37,18 +53,8 @@ def run_script(target: str, args: list[str]) -> str | None:
     sys.path.insert(0, os.path.dirname(os.path.abspath(target)))
     try:
         runpy.run_path(target, run_name="__main__")
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            return f"{target} exited with status {exc.code}"
-    except KeyboardInterrupt:
-        return f"{target} was interrupted"
-    except ModuleNotFoundError as exc:  # the usual cause: the project's packages live in another interpreter
-        return (f"{target}: {exc} (it ran with {sys.executable}; `--python PATH` or an active virtual "
-                "environment runs it with the project's interpreter)")
-    except BaseException as exc:  # the user's program failed: their traceback, our one line
-        _print_user_traceback(exc)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
+    except BaseException as exc:
+        return _failure(target, exc)
     finally:
         sys.argv = old_argv
         sys.path[:] = old_path0
@@ -69,15 +75,8 @@ def run_notebook(target: str, code: str, args: list[str]) -> str | None:
     sys.modules["__main__"] = main
     try:
         exec(compile(code, target, "exec", dont_inherit=True), main.__dict__)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            return f"{target} exited with status {exc.code}"
-    except KeyboardInterrupt:
-        return f"{target} was interrupted"
-    except BaseException as exc:  # the user's program failed: their traceback, our one line
-        _print_user_traceback(exc)
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return f"{target} raised {type(exc).__name__}" + (f": {first}" if first else "")
+    except BaseException as exc:
+        return _failure(target, exc, interpreter_hint=False)
     finally:
         sys.argv = old_argv
         sys.path[:] = old_path0
