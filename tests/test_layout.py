@@ -60,6 +60,11 @@ def test_wheel_holds_rules_and_codemods_under_the_package(tmp_path):
     assert {"karpathy_lint/render/templates/page.html", "karpathy_lint/render/templates/index.html",
             "karpathy_lint/render/templates/base.html", "karpathy_lint/render/static/style.css"} <= set(names)
     assert not [n for n in names if n.startswith(("tests/", "bench/", "corpus/", "karpathy_lint/tests"))]
+    # every module of the source tree ships (a subpackage missing from pyproject's `packages` would not)
+    sources = [n for n in filter(None, tracked.decode().split("\0")) if n.endswith(".py")
+               and n.startswith(("karpathy_lint/", "rules/", "codemods/"))]
+    shipped = {n if n.startswith("karpathy_lint/") else "karpathy_lint/" + n for n in sources}
+    assert not shipped - set(names), sorted(shipped - set(names))
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)
