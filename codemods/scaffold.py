@@ -28,7 +28,6 @@ import dataclasses
 import os
 import re
 import warnings
-from dataclasses import dataclass
 from importlib import resources
 
 from karpathy_lint.engine import build_model
@@ -39,51 +38,17 @@ from karpathy_lint.model import Header, SourceModel
 from karpathy_lint.parse.header import SECTION_RE
 
 from .harvest import fill_descriptions, module_title
+from .header_parts import (  # noqa: F401  (ScaffoldError and Result are this module's API too)
+    ROLE_PLACEHOLDER,
+    Result,
+    ScaffoldError,
+    check_title,
+    default_title,
+    header_lines,
+    merge_settings,
+)
 
-MERGE_CODES = ("KL202", "KL203", "KL206")
-ROLE_PLACEHOLDER = ("TODO: say where this file sits in {project}: what calls it, what it computes "
-                    "and what it hands on.")
-DEEP_PLACEHOLDER = ("TODO: explain how it works step by step, why it was chosen, the trade-offs "
-                    "and the numbers.")
 SENTINEL = "\0scaffold-old-docstring\0"
-
-
-class ScaffoldError(Exception):
-    """A file that cannot be scaffolded safely: one line, the file is left untouched."""
-
-
-@dataclass
-class Result:
-    """What scaffolding one file did: `new` is the whole file (equal to `old` when nothing changes)."""
-
-    path: str
-    action: str  # "created", "header added", "merged", "unchanged"
-    old: bytes | None
-    new: bytes
-
-    @property
-    def changed(self) -> bool:
-        return self.old != self.new
-
-
-# -- settings -----------------------------------------------------------------------------------
-
-
-def merge_settings(settings):
-    """The user's settings with only the safe Function List fixes selected."""
-    return dataclasses.replace(settings, select=MERGE_CODES, extend_select=())
-
-
-def default_title(path: str) -> str:
-    if path in ("-", ""):
-        return "Untitled"
-    stem = os.path.basename(path)
-    language = language_for(path)
-    for suffix in language.suffixes if language is not None else ():
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    return stem.strip() or "Untitled"
 
 
 def _model(path: str, body: bytes, settings) -> SourceModel:
@@ -109,29 +74,6 @@ def _merge(path: str, body: bytes, settings) -> bytes:
             raise ScaffoldError(f"the Function List does not settle: line {left[0].line}: {left[0].message}; "
                                 "write those entries by hand")
     return new
-
-
-# -- header text --------------------------------------------------------------------------------
-
-
-def header_lines(title: str, settings, role: list[str] | None = None, free: list[str] | None = None) -> list[str]:
-    """The skeleton as lines (no decoration); the Function List is left empty for KL202 to fill."""
-    tag = settings.tag
-    project = settings.project
-    lines = [f"Module: {title}", ""]
-    if free:
-        lines += free + [""]
-    lines += [f"<{tag}>", f"** This File's Role in {project} **"]
-    lines += role if role is not None else [ROLE_PLACEHOLDER.format(project=project)]
-    lines += ["", "** Function List **", "", "** Technical Deep Dive **", DEEP_PLACEHOLDER, f"</{tag}>"]
-    return lines
-
-
-def check_title(title: str) -> str:
-    title = title.strip()
-    if not title or "\n" in title or "\r" in title:
-        raise ScaffoldError("--module needs a one-line, non-empty title")
-    return title
 
 
 # -- Python ---------------------------------------------------------------------------------------
@@ -335,7 +277,7 @@ def scaffold_source(path: str, source: bytes, settings, module: str | None = Non
     settings = with_project_name(path, settings)
     spec = language_for(path)
     if spec is not None and spec.name == "notebook":
-        from .scaffold_notebook import scaffold_notebook
+        from .scaffold_notebook import scaffold_notebook  # lazy: notebooks need the optional nbformat
 
         return scaffold_notebook(path, source, settings, module)
     bom, body = split_bom(source)
@@ -439,7 +381,6 @@ def with_project_name(path: str, settings):
     """Settings naming a project: the configured or pyproject name, else the repository folder's name."""
     if settings.project:
         return settings
-    import dataclasses
 
     from karpathy_lint.config import repository_name
 

@@ -21,7 +21,7 @@ from karpathy_lint.notebook.fix import fix_notebook
 from karpathy_lint.notebook.virtual import header_index
 from karpathy_lint.notebook.write import write_cells
 
-from .scaffold import (
+from .header_parts import (
     Result,
     ScaffoldError,
     check_title,
