@@ -18,7 +18,7 @@ from karpathy_lint.engine import build_model, lint_source
 from karpathy_lint.files import InputError, decode, split_bom
 from karpathy_lint.notebook.document import Notebook, read_notebook
 from karpathy_lint.notebook.fix import fix_notebook
-from karpathy_lint.notebook.virtual import header_index
+from karpathy_lint.notebook.virtual import cell_map, header_index
 from karpathy_lint.notebook.write import write_cells
 
 from .header_parts import (
@@ -80,7 +80,8 @@ def _check(path: str, old: Notebook, new_body: bytes, settings, inserted: bool) 
         raise ScaffoldError(f"the header would break parsing (line {model.syntax_error.line}); file left untouched")
     if model.header is None or not model.header.is_convention_header or model.header.module_line is None:
         raise ScaffoldError("the linter would not read the new cell as the header; write it by hand")
-    new = model.cells.notebook if model.cells is not None else _read(new_body)
+    cmap = cell_map(model)
+    new = cmap.notebook if cmap is not None else _read(new_body)
     h = header_index(new, settings.tag)
     shift = 1 if inserted else 0
     for cell in old.cells:
@@ -100,7 +101,8 @@ def scaffold_notebook(path: str, source: bytes, settings, module: str | None = N
         raise ScaffoldError(str(exc)) from None
     if model.syntax_error is not None:
         e = model.syntax_error
-        where = model.cells.position(model.line_start(e.line)) if model.cells is not None else None
+        cmap = cell_map(model)
+        where = cmap.position(model.line_start(e.line)) if cmap is not None else None
         at = f"cell {where[0] + 1}, line {where[1]}" if where else f"line {e.line}"
         raise ScaffoldError(f"syntax error in {at}: {e.message}")
     if header_index(notebook, settings.tag) is not None:

@@ -10,10 +10,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from karpathy_lint.notebook.virtual import CellMap
+from typing import Any, Literal, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -191,6 +188,13 @@ class SyntaxProblem:
     message: str
 
 
+class CellPlacement(Protocol):
+    """Where positions of a notebook's virtual source lie in its cells (`notebook.virtual.CellMap`
+    implements it); the core asks it only to move a finding into its cell."""
+
+    def place(self, model: SourceModel, finding: Finding) -> Finding: ...
+
+
 @dataclass
 class SourceModel:
     path: str
@@ -214,7 +218,7 @@ class SourceModel:
     # derived views (Function List parity, the name index), computed on first use by `view`
     views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # notebooks: the map from this (virtual) source back to the notebook's cells (notebook.virtual.CellMap)
-    cells: CellMap | None = field(default=None, repr=False, compare=False)
+    cells: CellPlacement | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.line_starts:

@@ -12,7 +12,7 @@ from karpathy_lint.engine import build_model, check_model
 from karpathy_lint.files import split_bom
 from karpathy_lint.fixes import apply_edits, select_fixes
 from karpathy_lint.model import Edit
-from karpathy_lint.notebook.virtual import CellMap
+from karpathy_lint.notebook.virtual import CellMap, cell_map
 from karpathy_lint.notebook.write import write_cells
 
 MAX_ROUNDS = 10
@@ -47,13 +47,14 @@ def fix_notebook(path: str, source: bytes, settings, unsafe: bool = False) -> tu
     applied = 0
     for _ in range(MAX_ROUNDS):
         model = build_model(path, body, settings)
-        if model.syntax_error is not None or model.cells is None:
+        cmap = cell_map(model)
+        if model.syntax_error is not None or cmap is None:
             break
         edits = select_fixes(check_model(model, settings), unsafe)
-        changes = cell_changes(model.cells, edits)
+        changes = cell_changes(cmap, edits)
         if not changes:
             break
-        text = write_cells(model.cells.notebook, changes)
+        text = write_cells(cmap.notebook, changes)
         new_body = text.encode("utf-8")
         if new_body == body:
             break

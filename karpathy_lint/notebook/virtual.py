@@ -190,3 +190,8 @@ def grammar():
     from karpathy_lint.parse.python import grammar as python_grammar
 
     return python_grammar()
+
+
+def cell_map(model: SourceModel) -> CellMap | None:
+    """The model's map back to the notebook's cells (None for a file that is not a notebook)."""
+    return model.cells if isinstance(model.cells, CellMap) else None
