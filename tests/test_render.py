@@ -6,6 +6,7 @@ tests/test_render_browser.py.
 """
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -282,3 +283,111 @@ def test_templates_and_css_ship_as_package_data():
     extras = data["project"]["optional-dependencies"]
     assert {"pygments", "markdown-it-py", "jinja2"} <= {re.split(r"[<>=\[]", r)[0] for r in extras["render"]}
     assert set(extras["render"]) <= set(extras["test"])
+
+
+# -- notebooks: markdown cells are prose, code cells are code ------------------------------------
+
+NOTEBOOKS = sorted((ROOT / "tests" / "data" / "notebooks").glob("*.ipynb"))
+
+
+def _cells(path: Path) -> list[dict]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        src = cell.get("source", "")
+        cell["text"] = "".join(src) if isinstance(src, list) else src
+    return cells
+
+
+@pytest.fixture(scope="module")
+def notebook_site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("nbsite")
+    r = run_cli("render", ROOT / "tests" / "data" / "notebooks", "-o", out, "--isolated")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_notebook_fixtures_exist():
+    assert len(NOTEBOOKS) >= 5
+    # outputs (images among them) are in the fixtures, so rendering them is rendering past outputs
+    assert any(o.get("data", {}).get("image/png") for p in NOTEBOOKS for c in _cells(p) for o in c.get("outputs", []))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_code_is_its_code_cells_line_for_line(notebook_site, path):
+    html = (notebook_site / f"{path.name}.html").read_text(encoding="utf-8")
+    expected = [line for c in _cells(path) if c["cell_type"] == "code" and c["text"]
+                for line in source_lines(c["text"].encode("utf-8"))]
+    assert code_text(html).split("\n")[:-1] == expected
+    contract = read_contract(html)
+    assert contract.sections and all(s == {"prose": 1, "code": 1} for s in contract.sections)
+    assert "data:image" not in html and "<img" not in html  # outputs are not the page
+    assert f'href="{path.name}.html"' in (notebook_site / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_markdown_cells_are_prose(notebook_site, path):
+    html = (notebook_site / f"{path.name}.html").read_text(encoding="utf-8")
+    prose = "".join(re.findall(r'<div class="prose">(.*?)</div>\s*<pre', html, re.DOTALL))
+    markdown = [c["text"] for c in _cells(path) if c["cell_type"] == "markdown" and c["text"].strip()]
+    assert markdown
+    for text in markdown:
+        heading = re.search(r"^#+ (.+)$", text, re.MULTILINE)
+        if heading:  # rendered by markdown-it as a heading, not shown as `# ...`
+            assert re.search(rf"<h\d>{re.escape(heading.group(1).strip())}</h\d>", prose.replace("&#x27;", "'"))
+        assert not re.search(r"^#+ ", prose, re.MULTILINE)
+
+
+def _notebook(cells: list[dict], language: str = "python") -> str:
+    def cell(kind: str, source: str, i: int) -> dict:
+        c = {"cell_type": kind, "id": f"c{i}", "metadata": {}, "source": source}
+        if kind == "code":
+            c.update(execution_count=None, outputs=[])
+        return c
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "cells": [cell(k, s, i) for i, (k, s) in enumerate(cells)],
+                       "metadata": {"kernelspec": {"name": language, "display_name": language, "language": language},
+                                    "language_info": {"name": language}}}, indent=1)
+
+
+HEADER_CELL = ("Module: tiny notebook\n\n<karpathys_code_comments>\n** This File's Role in DeepSeek **\n"
+               "Shows a notebook page. Nothing else.\n\n** Function List **\nf(x) - doubles x\n"
+               "</karpathys_code_comments>\n")
+
+
+def test_notebook_header_cell_is_the_header_and_notes_are_prose(tmp_path):
+    nb = tmp_path / "tiny.ipynb"
+    nb.write_text(_notebook([
+        ("markdown", HEADER_CELL),
+        ("markdown", "Some `code` words before the code."),
+        ("code", "# Karpathy: double it\ndef f(x):\n    return 2 * x  # Karpathy: twice\n"),
+        ("code", "%%bash\necho hi"),
+        ("code", "# Karpathy: that was all"),
+        ("markdown", "The end."),
+    ]), encoding="utf-8")
+    out = tmp_path / "site"
+    r = run_cli("render", nb, "-o", out, "--isolated")
+    assert r.returncode == 0, r.stderr
+    html = (out / "tiny.ipynb.html").read_text(encoding="utf-8")
+    assert "<h1>tiny notebook</h1>" in html and 'section header' in html
+    assert "Shows a notebook page." in html and 'href="#def-f"' in html and 'id="def-f"' in html
+    assert "<code>code</code> words" in html and "<p>The end.</p>" in html
+    assert "double it" in html and "twice" in html
+    assert code_text(html).split("\n")[:-1] == ["# Karpathy: double it", "def f(x):",
+                                                "    return 2 * x  # Karpathy: twice", "%%bash", "echo hi",
+                                                "# Karpathy: that was all"]
+    # the real linter's findings, placed in the header cell (too short a header), listed by cell and line
+    assert re.search(r">cell 1 line 3</a> <code>KL104</code>", html)
+    assert "Module: tiny notebook" not in code_text(html)  # the header cell is prose, not code
+
+
+def test_non_python_notebook_is_refused_with_one_line(tmp_path):
+    nb = tmp_path / "r.ipynb"
+    nb.write_text(_notebook([("markdown", "# R"), ("code", "x <- 1\n")], language="R"), encoding="utf-8")
+    good = tmp_path / "good.py"
+    good.write_text("x = 1\n")
+    r = run_cli("render", nb, good, "-o", tmp_path / "site", "--isolated")
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    errors = [line for line in r.stderr.decode().splitlines() if "error" in line]
+    assert len(errors) == 1  # one line for the notebook (the other line is the summary of what was written)
+    assert re.search(r"r\.ipynb: not a Python notebook \(kernel language: r\)", r.stderr.decode())
+    assert not (tmp_path / "site" / "r.ipynb.html").exists()
+    assert (tmp_path / "site" / "good.py.html").is_file()

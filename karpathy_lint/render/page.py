@@ -34,7 +34,7 @@ class Block:
     first: int
     last: int
     prose: str = ""  # markdown
-    kind: str = "code"  # "header", "code" or "closing"
+    kind: str = "code"  # "header", "code", "closing", or "markdown" (a notebook's trailing prose, no lines)
     asides: list[Aside] = field(default_factory=list)
 
 
@@ -74,6 +74,7 @@ class Page:
     error: str | None  # the file parsed with a syntax error
     code_lines: int
     notes: int
+    cell_starts: dict[int, int] | None = None  # a notebook: code cell number (1-based) -> its first page line
 
     @property
     def role_sentence(self) -> str:
@@ -142,7 +143,7 @@ def badges_of(model: SourceModel, lines: list[str]) -> dict[int, list[str]]:
     return out
 
 
-def _header_parts(model: SourceModel) -> tuple[str, list[HeaderPart]]:
+def header_parts(model: SourceModel) -> tuple[str, list[HeaderPart]]:
     header = model.header
     if header is None:
         return "", []
@@ -160,7 +161,7 @@ def _header_parts(model: SourceModel) -> tuple[str, list[HeaderPart]]:
     return header.module_title.strip(), parts
 
 
-def _entries(model: SourceModel, anchors: dict[int, str]) -> list[Entry]:
+def entries_of(model: SourceModel, anchors: dict[int, str]) -> list[Entry]:
     header = model.header
     if header is None:
         return []
@@ -232,7 +233,7 @@ def blocks_of(model: SourceModel, n_lines: int) -> list[Block]:
 def build_page(model: SourceModel, rel: str, findings: list[Finding], error: str | None = None) -> Page:
     lines = source_lines(model)
     anchors = anchors_of(model)
-    title, header = _header_parts(model)
+    title, header = header_parts(model)
     return Page(
         path=model.path,
         rel=rel,
@@ -240,7 +241,7 @@ def build_page(model: SourceModel, rel: str, findings: list[Finding], error: str
         lines=lines,
         title=title or rel,
         header=header,
-        entries=_entries(model, anchors),
+        entries=entries_of(model, anchors),
         blocks=blocks_of(model, len(lines)),
         anchors=anchors,
         badges=badges_of(model, lines),

@@ -71,7 +71,19 @@ def _status(findings, error: str | None) -> tuple[str, str]:
     return "clean", "clean"
 
 
+def _finding_view(page: Page, f) -> dict:
+    """A finding as the page lists it; in a notebook it says its cell and links to its page line."""
+    where, line = f"line {f.line}", f.line
+    if page.cell_starts is not None and f.cell is not None:
+        where = f"cell {f.cell} line {f.line}"
+        line = page.cell_starts[f.cell] + f.line - 1 if f.cell in page.cell_starts else 1
+    line = min(max(line, 1), max(len(page.lines), 1))
+    return {"line": f.line, "where": where, "code": f.code, "name": f.name, "message": f.message,
+            "href": _fragment(line_id(page, line))}
+
+
 def page_html(env: Environment, page: Page, text: str) -> str:
+    """The page's HTML; `text` is what `page.lines` were split from (a notebook: its code cells, joined)."""
     highlighted = highlight_lines(text, page.language, page.lines)
     blocks = []
     for b in page.blocks:
@@ -85,9 +97,7 @@ def page_html(env: Environment, page: Page, text: str) -> str:
     header = [{"title": p.title, "kind": p.kind, "html": Markup(to_html(p.text))} for p in page.header]
     entries = [{"signature": e.signature, "target": e.target, "href": _fragment(e.target or ""),
                 "malformed": e.malformed, "html": Markup(to_inline_html(e.description))} for e in page.entries]
-    findings = [{"line": f.line, "code": f.code, "name": f.name, "message": f.message,
-                 "href": _fragment(line_id(page, min(max(f.line, 1), max(len(page.lines), 1))))}
-                for f in page.findings]
+    findings = [_finding_view(page, f) for f in page.findings]
     status_kind, status = _status(page.findings, page.error)
     up = "../" * page.rel.count("/")
     page_view = {"title": page.title, "rel": page.rel, "language": page.language, "lines": page.lines,
@@ -95,6 +105,22 @@ def page_html(env: Environment, page: Page, text: str) -> str:
     return env.get_template("page.html").render(
         page=page_view, blocks=blocks, findings=findings, status=status, status_kind=status_kind,
         up=up, version=__version__)
+
+
+def _page(model, rel: str, findings, error: str | None, source: bytes) -> tuple[Page, str]:
+    """The page of a parsed file and the text its lines come from; InputError for a notebook not in Python."""
+    from karpathy_lint.notebook.virtual import CellMap, cell_map
+
+    cmap = cell_map(model)
+    if cmap is None and not model.path.lower().endswith(".ipynb"):
+        return build_page(model, rel, findings, error), model.text
+    from karpathy_lint.notebook.document import read_notebook
+    from karpathy_lint.render.notebook_page import build_notebook_page
+
+    if cmap is None:  # a notebook with no header cell and no Python code cell: its model is empty
+        cmap = CellMap(read_notebook(source.decode("utf-8")))
+    page = build_notebook_page(model, cmap, rel, findings, error)
+    return page, "".join(line + "\n" for line in page.lines)
 
 
 def _write(out_dir: str, rel: str, data: str) -> None:
@@ -127,11 +153,6 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
     resolver = ConfigResolver(config_file, isolated)
     found = discover(paths, resolver)
     result = SiteResult(errors=list(found.errors))
-    # a notebook's findings are placed in cells, not on lines of one text: not rendered (yet)
-    named = {os.path.normpath(p) for p in paths}
-    result.errors.extend((f, "notebooks are not rendered") for f in found.files
-                         if f.lower().endswith(".ipynb") and os.path.normpath(f) in named)
-    found.files = [f for f in found.files if not f.lower().endswith(".ipynb")]
     if not found.files:
         return result  # nothing to write: the caller reports the errors, or that nothing was found
     _prepare(out_dir)
@@ -153,9 +174,15 @@ def render_site(paths: list[str], out_dir: str, config_file: str | None = None, 
         findings = check_model(model, settings)
         error = f"syntax error: {model.syntax_error.message} (line {model.syntax_error.line})" \
             if model.syntax_error else None
-        page = build_page(model, rel, findings, error)
+        try:
+            page, text = _page(model, rel, findings, error, source)
+        except InputError as exc:
+            result.errors.append((path, str(exc)))
+            rows.append({"folder": folder, "name": name, "href": None, "module": "", "role": "", "lines": "",
+                         "density": "", "status_kind": "error", "status": str(exc)})
+            continue
         href = rel + ".html"
-        _write(out_dir, href, page_html(env, page, model.text))
+        _write(out_dir, href, page_html(env, page, text))
         result.pages.append(href)
         status_kind, status = _status(page.findings, error)
         rows.append({"folder": folder, "name": name, "href": quote(href), "module": page.title if page.title != rel
