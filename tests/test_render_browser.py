@@ -7,6 +7,7 @@ computes pass WCAG AA in light and dark.
 """
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -202,3 +203,27 @@ def test_shape_badge_is_drawn_next_to_its_line(site, tab):
         return [l.dataset.shape, after.content, after.display]; }""")
     assert info[0] == "h [tokens, inter]"
     assert info[1] == '"h [tokens, inter]"' and info[2] != "none"
+
+
+def test_notebook_page_loads_with_cells_in_order(tmp_path, browser):
+    nb = ROOT / "tests" / "data" / "notebooks" / "attention_walkthrough.ipynb"
+    out = tmp_path / "site"
+    r = run_cli("render", nb, "-o", out, "--isolated")
+    assert r.returncode == 0, r.stderr
+    t = Tab(browser)
+    try:
+        page = t.open(out / f"{nb.name}.html")
+        assert t.errors == []
+        text = page.evaluate("Array.from(document.querySelectorAll('.code')).map(e => e.textContent).join('')")
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                   for c in cells if c["cell_type"] == "code"]
+        assert text.split("\n")[:-1] == [ln for s in sources if s for ln in source_lines(s.encode("utf-8"))]
+        # a markdown cell's heading is prose (a heading in the prose column), left of its code at 1280 px
+        box = page.evaluate("""() => { const h = document.querySelector('.section .prose h1');
+            const s = h.closest('.section'); const p = s.querySelector('.prose').getBoundingClientRect();
+            const c = s.querySelector('.code').getBoundingClientRect();
+            return [h.textContent, p.right <= c.left + 1, c.height > 0]; }""")
+        assert box == ["Attention, one tensor at a time", True, True]
+    finally:
+        t.close()

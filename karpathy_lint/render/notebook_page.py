@@ -67,8 +67,8 @@ def build_notebook_page(model: SourceModel, cmap: CellMap, rel: str, findings: l
         if n is not None:
             badges.setdefault(n, []).extend(found)
     notes = [(page_line(note.line), note) for note in model.notes if note.status == "ok"]
-    last = model.notes[-1] if model.notes else None
-    closing = last if last is not None and last.own_line and last.line > model.last_code_line else None
+    final = model.notes[-1] if model.notes else None
+    closing = final if final is not None and final.own_line and final.line > model.last_code_line else None
     title, header = header_parts(model)
     blocks: list[Block] = []
     if cmap.header_cell is not None:
