@@ -317,17 +317,19 @@ def test_notebook_on_stdin_without_a_name_is_never_read_as_python(tmp_path):
     assert scaffold.returncode == 2 and "--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout
 
 
-def test_render_and_server_leave_notebooks_alone(tmp_path):
-    """Their positions are cells: the site skips notebooks in a folder and names one given explicitly."""
+def test_render_shows_notebooks_and_the_server_leaves_them_alone(tmp_path):
+    """The site renders a notebook (walked or named) as a page of its cells; the language server, whose
+    positions would be cells, publishes nothing for one."""
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(DATA / "clean" / "good.py", src / "good.py")
     nb = _write(src, "lecture.ipynb", notebook(SEEDED))
     walked = lint("render", src, "-o", tmp_path / "site", "--isolated")
     assert walked.returncode == 0, walked.output
-    assert (tmp_path / "site" / "good.py.html").exists() and not list((tmp_path / "site").glob("*.ipynb*"))
+    assert (tmp_path / "site" / "good.py.html").exists() and (tmp_path / "site" / "lecture.ipynb.html").exists()
     named = lint("render", src / "good.py", nb, "-o", tmp_path / "site2", "--isolated")
-    assert named.returncode == 2 and "lecture.ipynb: notebooks are not rendered" in named.stderr
+    assert named.returncode == 0, named.output
+    assert (tmp_path / "site2" / "lecture.ipynb.html").exists()
     pytest.importorskip("pygls")
     from karpathy_lint.server.diagnostics import DiagnosticStyle
     from karpathy_lint.server.linting import lint_document
