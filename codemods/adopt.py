@@ -26,7 +26,7 @@ import dataclasses
 import re
 import warnings
 
-from karpathy_lint.engine import build_model
+from karpathy_lint.engine import build_model, checked_model
 from karpathy_lint.files import InputError, split_bom
 from karpathy_lint.languages import LANGUAGES
 from karpathy_lint.model import SourceModel
@@ -64,11 +64,9 @@ class AdoptError(Exception):
 def adopt_comments(path: str, body: bytes, settings) -> bytes:
     """`body` (no BOM) with the plain comments of its function bodies turned into marker comments."""
     try:
-        model = build_model(path, body, settings)
+        model = checked_model(path, body, settings)
     except InputError as exc:
         raise AdoptError(str(exc)) from None
-    if model.syntax_error is not None:
-        raise AdoptError(f"syntax error on line {model.syntax_error.line}: {model.syntax_error.message}")
     prefix = LANGUAGES[model.language].line_comment
     tree = _python_tree(model.text) if model.language == "python" else None
     inside = _python_bodies(tree) if tree is not None else _cuda_bodies(model)

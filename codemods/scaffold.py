@@ -30,7 +30,7 @@ import re
 import warnings
 from importlib import resources
 
-from karpathy_lint.engine import build_model
+from karpathy_lint.engine import build_model, checked_model
 from karpathy_lint.files import InputError, detect_newline, split_bom
 from karpathy_lint.fixer import fix_source
 from karpathy_lint.languages import CPP_SUFFIXES, LANGUAGES, language_for
@@ -53,13 +53,9 @@ SENTINEL = "\0scaffold-old-docstring\0"
 
 def _model(path: str, body: bytes, settings) -> SourceModel:
     try:
-        model = build_model(path, body, settings)
+        return checked_model(path, body, settings)
     except InputError as exc:
         raise ScaffoldError(str(exc)) from None
-    if model.syntax_error is not None:
-        e = model.syntax_error
-        raise ScaffoldError(f"syntax error on line {e.line}: {e.message}")
-    return model
 
 
 def _merge(path: str, body: bytes, settings) -> bytes:

@@ -112,6 +112,16 @@ def build_model(path: str, source: bytes, settings, utf8: bool = False) -> Sourc
     return language.parse(path, source, text, settings)
 
 
+def checked_model(path: str, source: bytes, settings) -> SourceModel:
+    """`build_model` for the writers (scaffold, --adopt-comments): a file that does not parse is
+    refused as an `InputError` too (one line), since nothing can be written into it safely."""
+    model = build_model(path, source, settings)
+    if model.syntax_error is not None:
+        e = model.syntax_error
+        raise InputError(f"syntax error on line {e.line}: {e.message}")
+    return model
+
+
 def lint_source(path: str, source: bytes, settings, utf8: bool = False) -> FileResult:
     """Decode, parse once, run the enabled rules, drop suppressed findings.
 
