@@ -30,14 +30,6 @@ def _model(path: Path):
     return build_model(str(path), read_bytes(str(path)), ConfigResolver().for_path(str(path)))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    r = run_cli("render", ROOT / "corpus", "-o", out)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
 def test_corpus_has_files():
     assert len(CORPUS) >= 13
 

@@ -41,14 +41,6 @@ def _has_playwright() -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    r = run_cli("render", ROOT / "corpus", "-o", out)
-    assert r.returncode == 0, r.stderr
-    return out
-
-
 class Tab:
     """A page plus the console errors and uncaught exceptions it produced."""
 
