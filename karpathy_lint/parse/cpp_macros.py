@@ -89,6 +89,11 @@ _NOT_NAMES = {b"and", b"or", b"not", b"xor", b"bitand", b"bitor", b"compl", b"no
 _OPERATOR_WORDS = {b"and", b"or", b"not", b"xor", b"bitand", b"bitor", b"not_eq", b"and_eq", b"or_eq", b"xor_eq"}
 _TAGS = {b"struct", b"class", b"union"}
 _ACCESS = {b"public", b"private", b"protected", b"signals", b"slots"}
+# names the walk must look at even in the middle of a statement; any other name there changes nothing but the state
+_SPECIAL_NAMES = _ALWAYS_CALLS | _LAMBDA_ATTRS | _TAGS | _ACCESS | _DECL_SPECIFIERS | {b"template",
+                                                                                   b"__launch_bounds__"}
+_STATEMENT_BREAKS = {b";", b"{", b"}"}
+_PUNCTUATORS_TO_READ = {b"=", b"["}
 
 # One token per match, the blanks and comments before it skipped inside the regex (no Python step for them);
 # the skip never gives back (a token, or the end of the source, always follows it), so a comment is never re-read
@@ -109,9 +114,7 @@ TOKEN = re.compile(
     """,
     re.S | re.X,
 )
-_GROUP_NAMES = {index: name for name, index in TOKEN.groupindex.items()}
-_GROUP_NAMES[TOKEN.groupindex["delim"]] = "r"
-_GROUP_NAMES[TOKEN.groupindex["o1"]] = "o"
+_IDENT, _STRING = TOKEN.groupindex["i"], TOKEN.groupindex["s"]
 _END, _PP = TOKEN.groupindex["z"], TOKEN.groupindex["p"]
 _PP_DIRECTIVE = re.compile(rb"[ \t]*\#[ \t]*(\w*)")
 _PP_COMMENT = re.compile(rb"//[^\n]*|/\*.*?\*/", re.S)
@@ -157,31 +160,32 @@ def _matchers(macros: MacroSettings):
 
 
 class _Tokens:
-    """Significant tokens (no comments, no preprocessor lines) as parallel lists."""
+    """Significant tokens (no comments, no preprocessor lines) as parallel lists; `kind` is the TOKEN group
+    index (`_IDENT` for a name), a token ends at `start + len(text)`."""
 
-    __slots__ = ("kind", "start", "end", "text", "pp")
+    __slots__ = ("kind", "start", "text", "pp")
 
     def __init__(self, source: bytes):
-        kind: list[str] = []
+        kind: list[int] = []
         start: list[int] = []
-        end: list[int] = []
         text: list[bytes] = []
         pp: list[tuple[int, int]] = []
-        add_kind, add_start, add_end, add_text = kind.append, start.append, end.append, text.append
-        names = _GROUP_NAMES
-        for m in TOKEN.finditer(source):
+        add_kind, add_start, add_text = kind.append, start.append, text.append
+        end_group, pp_group = _END, _PP
+        for m in TOKEN.finditer(source):  # the hottest loop of the macro pass: one step per token
             g = m.lastindex or 0  # every match holds one token group
-            if g == _END:
+            if g == end_group:
                 break
-            a, b = m.span(g)
-            if g == _PP:
-                pp.append((a, b))
+            if g == pp_group:
+                pp.append(m.span(g))
                 continue
-            add_kind(names[g])
-            add_start(a)
-            add_end(b)
-            add_text(source[a:b])
-        self.kind, self.start, self.end, self.text, self.pp = kind, start, end, text, pp
+            add_kind(g)
+            add_start(m.start(g))
+            add_text(m.group(g))
+        self.kind, self.start, self.text, self.pp = kind, start, text, pp
+
+    def end(self, i: int) -> int:
+        return self.start[i] + len(self.text[i])
 
 
 _LAST: list = [None, None]  # the last (source, tokens): `neutralise` then `bracket_problem` read one file
@@ -243,7 +247,7 @@ def _wrapper(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
     """The directive lines of an `#if`/`#ifndef` ... `#endif` that wraps the whole file (an include guard or
     `#if !defined(X)`): tree-sitter turns the whole conditional into one ERROR when anything inside fails."""
     pp = toks.pp
-    if not pp or not toks.start or pp[0][1] > toks.start[0] or pp[-1][0] < toks.end[-1]:
+    if not pp or not toks.start or pp[0][1] > toks.start[0] or pp[-1][0] < toks.end(-1):
         return []
     depth = 0
     lines: list[tuple[int, int]] = []
@@ -295,6 +299,7 @@ class _Walker:
         self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
         self.local = _local_attribute_macros(source, toks.pp, self.is_attr)
         self._macro: dict[bytes, bool] = {}
+        self._role: dict[bytes, int] = {}  # per name: 0 no macro, 1 a macro, 2 a namespace or statement macro
         self.spans: list[tuple[int, int]] = []
 
     def text(self, i: int) -> bytes | None:
@@ -359,6 +364,14 @@ class _Walker:
                                        or _CAPS.fullmatch(name) is not None)
         return hit
 
+    def role(self, name: bytes) -> int:
+        """What a name at the start of a declaration or statement may be: 0 no macro, 1 a macro (blanked when a
+        declaration follows), 2 a namespace or statement macro (blanked with its arguments)."""
+        hit = self._role.get(name)
+        if hit is None:
+            hit = self._role[name] = 2 if self.is_ns(name) or self.is_stmt(name) else int(self.is_macro(name))
+        return hit
+
     def declaration_follows(self, j: int) -> bool:
         """Tokens from j read as the rest of a declaration (a type and a name, a keyword, a constructor)."""
         text, kind = self.t.text, self.t.kind
@@ -366,14 +379,14 @@ class _Walker:
         k = j
         while k < self.n:
             tok = text[k]
-            if kind[k] == "i":
+            if kind[k] == _IDENT:
                 if tok in _NOT_NAMES:
                     return False
                 if tok in _DECL_KEYWORDS or self.is_macro(tok):
                     return True
                 words += 1
                 k += 1
-                while k + 1 < self.n and text[k] == b"::" and kind[k + 1] == "i":
+                while k + 1 < self.n and text[k] == b"::" and kind[k + 1] == _IDENT:
                     k += 2
                 if k < self.n and text[k] == b"<":
                     k = self.match_angle(k) + 1
@@ -381,7 +394,7 @@ class _Walker:
             if tok in (b"*", b"&", b"&&") and words:
                 k += 1
                 continue
-            if tok == b"~" and k + 1 < self.n and kind[k + 1] == "i":
+            if tok == b"~" and k + 1 < self.n and kind[k + 1] == _IDENT:
                 return True  # a destructor
             if tok == b"(":
                 return words >= 1  # a function or a constructor
@@ -392,100 +405,130 @@ class _Walker:
 
     def classify(self, i: int, tag: bool) -> int | None:
         """End index (exclusive) of the tokens to blank for a macro at token i, or None."""
-        name = self.t.text[i]
+        role = self.role(self.t.text[i])
+        if not role:
+            return None  # most names at the start of a statement: no bracket is matched for them
         j = i + 1
         args_stmt = False
         if self.text(j) == b"(":
             close = self.match_close(j, b"(", b")")
             args_stmt = any(t in (b";", b"{") for t in self.t.text[j:close])
             j = close + 1
-        if self.is_ns(name) or self.is_stmt(name):
+        if role == 2:
             return j
-        if not self.is_macro(name):
-            return None
         nxt = self.text(j)
         if tag:
-            return j if nxt is not None and self.t.kind[j] == "i" and self.text(j + 1) in (
+            return j if nxt is not None and self.t.kind[j] == _IDENT and self.text(j + 1) in (
                 b"{", b":", b"final", b"<", b";") else None
         if nxt is None or nxt == b"}" or args_stmt:
             return j
-        if self.t.kind[j] == "i" and self.source.find(b"\n", self.t.end[j - 1], self.t.start[j]) != -1 \
+        if self.t.kind[j] == _IDENT and self.source.find(b"\n", self.t.end(j - 1), self.t.start[j]) != -1 \
                 and nxt not in _OPERATOR_WORDS:
             return j  # standing alone on its line(s), the next line starts anew
         return j if self.declaration_follows(j) else None
 
+    def blank(self, first: int, last: int) -> None:
+        """Blank tokens first..last (inclusive)."""
+        self.spans.append((self.t.start[first], self.t.end(last)))
+
     def run(self) -> list[tuple[int, int]]:
-        text, kind, starts, ends = self.t.text, self.t.kind, self.t.start, self.t.end
-        spans = self.spans
+        """Walk the tokens once. The state: `start` (a declaration may begin here), `tag` (after `struct`/`class`/
+        `union`), `lambda_attr` (after a lambda's capture list or an attribute blanked there). The common token
+        (a plain name mid-statement, a punctuator with nothing to decide) is handled in this loop; the rest by
+        `name`, `punctuator` and `attribute_before_name`."""
+        text, kind = self.t.text, self.t.kind
         tp = text + [None, None, None]  # `tp[i + 2]` past the end reads None, like `self.text`
+        special = _SPECIAL_NAMES
+        n = self.n
         start, tag, lambda_attr = True, False, False
         i = 0
-        while i < self.n:
-            tok, k = text[i], kind[i]
-            if k == "i":
-                if tok in _ALWAYS_CALLS and tp[i + 1] == b"(":
-                    close = self.match_close(i + 1, b"(", b")")
-                    spans.append((starts[i], ends[close]))
-                    i = close + 1
+        while i < n:
+            tok = text[i]
+            if kind[i] == _IDENT:
+                if start or tag or lambda_attr or tok in special or (i and text[i - 1] == b"]"):
+                    i, start, tag, lambda_attr = self.name(i, start, tag, lambda_attr)
                     continue
-                if (lambda_attr or (i and text[i - 1] == b"]")) and (tok in _LAMBDA_ATTRS or (
-                        self.is_macro(tok) and tp[i + 1] in (b"(", b"{", b"mutable", b"->"))):
-                    spans.append((starts[i], ends[i]))
-                    lambda_attr = True
-                    i += 1
-                    continue
+                if tp[i + 2] == b"(" and self.attribute_before_name(i):
+                    self.blank(i, i)
+                i += 1
+            elif tok in _STATEMENT_BREAKS:
+                start, tag, lambda_attr = True, False, False
+                i += 1
+            elif tok in _PUNCTUATORS_TO_READ or kind[i] == _STRING:
+                i, start, tag = self.punctuator(i, start, tag)
                 lambda_attr = False
-                if start or tag:
-                    end = self.classify(i, tag)
-                    if end is not None:
-                        spans.append((starts[i], ends[end - 1]))
-                        i = end
-                        continue
-                if tp[i + 2] == b"(" and kind[i + 1] == "i" and i and (kind[i - 1] == "i" or text[i - 1] in (
-                        b">", b"*", b"&", b"&&")) and (tok in self.local or self.is_attr(tok)):
-                    spans.append((starts[i], ends[i]))  # `static T CUTLASS_DEVICE f(...)`: before the name
-                    i += 1
-                    continue
-                if tok == b"template" and tp[i + 1] == b"<":
-                    i = self.match_angle(i + 1) + 1
-                    start, tag = True, False
-                    continue
-                if tok in _ACCESS and tp[i + 1] == b":":
-                    i += 2
-                    start, tag = True, False
-                    continue
-                if tok == b"__launch_bounds__" and tp[i + 1] == b"(":
-                    i = self.match_close(i + 1, b"(", b")") + 1
-                    continue  # keeps the declaration's state, like a decl specifier
-                if tok in _TAGS:
-                    start, tag = False, True
-                elif tok not in _DECL_SPECIFIERS:
-                    start = tag = False
             else:
-                lambda_attr = False
-                if tok in (b";", b"{", b"}"):
-                    start, tag = True, False
-                elif tok == b"=" and tp[i + 1] == b"{" and i and kind[i - 1] == "i" and tp[
-                        close := self.match_close(i + 1, b"{", b"}")] == b"}" and tp[close + 1] in (b",", b")"):
-                    # `T x = {}` as a default argument: tree-sitter-cuda 0.21 cannot read it
-                    spans.append((starts[i], ends[close]))
-                    i = close + 1
-                    start = tag = False
-                    continue
-                elif tok == b"=" and i and text[i - 1] in (b"*", b"&", b"&&") and ends[i - 1] < starts[i]:
-                    # `T* = nullptr`: a default for an unnamed parameter, which tree-sitter-cuda 0.21 cannot read
-                    end = self.default_end(i + 1)
-                    spans.append((starts[i], ends[end - 1]))
-                    i = end
-                    start = tag = False
-                    continue
-                elif tok == b"[" and tp[i + 1] == b"[":
-                    i = self.match_close(i, b"[", b"]") + 1
-                    continue  # a C++ attribute keeps the declaration's state
-                elif not (k == "s" and i and text[i - 1] == b"extern"):
-                    start = tag = False
-            i += 1
-        return spans
+                start = tag = lambda_attr = False
+                i += 1
+        return self.spans
+
+    def attribute_before_name(self, i: int) -> bool:
+        """A configured or file-defined attribute macro between a return type and a function's name
+        (`static T CUTLASS_DEVICE f(...)`)."""
+        text, kind = self.t.text, self.t.kind
+        tok = text[i]
+        return (self.text(i + 2) == b"(" and kind[i + 1] == _IDENT and i > 0
+                and (kind[i - 1] == _IDENT or text[i - 1] in (b">", b"*", b"&", b"&&"))
+                and (tok in self.local or self.is_attr(tok)))
+
+    def name(self, i: int, start: bool, tag: bool, lambda_attr: bool) -> tuple[int, bool, bool, bool]:
+        """A name at token i that may decide something: (next index, start, tag, lambda_attr)."""
+        text = self.t.text
+        tok, nxt = text[i], self.text(i + 1)
+        if tok in _ALWAYS_CALLS and nxt == b"(":
+            close = self.match_close(i + 1, b"(", b")")
+            self.blank(i, close)
+            return close + 1, start, tag, lambda_attr
+        if (lambda_attr or (i and text[i - 1] == b"]")) and (tok in _LAMBDA_ATTRS or (
+                self.is_macro(tok) and nxt in (b"(", b"{", b"mutable", b"->"))):
+            self.blank(i, i)
+            return i + 1, start, tag, True
+        if start or tag:
+            end = self.classify(i, tag)
+            if end is not None:
+                self.blank(i, end - 1)
+                return end, start, tag, False
+        if self.attribute_before_name(i):
+            self.blank(i, i)
+            return i + 1, start, tag, False
+        if tok == b"template" and nxt == b"<":
+            return self.match_angle(i + 1) + 1, True, False, False
+        if tok in _ACCESS and nxt == b":":
+            return i + 2, True, False, False
+        if tok == b"__launch_bounds__" and nxt == b"(":
+            return self.match_close(i + 1, b"(", b")") + 1, start, tag, False  # like a decl specifier
+        if tok in _TAGS:
+            return i + 1, False, True, False
+        if tok in _DECL_SPECIFIERS:
+            return i + 1, start, tag, False
+        return i + 1, False, False, False
+
+    def punctuator(self, i: int, start: bool, tag: bool) -> tuple[int, bool, bool]:
+        """`=`, `[` or a string at token i: (next index, start, tag)."""
+        tok = self.t.text[i]
+        if tok == b"=":
+            end = self.default_value(i)
+            if end is not None:
+                self.blank(i, end - 1)
+                return end, False, False
+        elif tok == b"[" and self.text(i + 1) == b"[":
+            return self.match_close(i, b"[", b"]") + 1, start, tag  # a C++ attribute keeps the state
+        elif self.t.kind[i] == _STRING and i and self.t.text[i - 1] == b"extern":
+            return i + 1, start, tag  # `extern "C"`
+        return i + 1, False, False
+
+    def default_value(self, i: int) -> int | None:
+        """End index (exclusive) of a default argument from the `=` at token i that tree-sitter-cuda 0.21 cannot
+        read: `T x = {}`, and the default of an unnamed parameter (`T* = nullptr`; the parameter stays)."""
+        text, kind = self.t.text, self.t.kind
+        if not i:
+            return None
+        if self.text(i + 1) == b"{" and kind[i - 1] == _IDENT:
+            close = self.match_close(i + 1, b"{", b"}")
+            return close + 1 if text[close] == b"}" and self.text(close + 1) in (b",", b")") else None
+        if text[i - 1] in (b"*", b"&", b"&&") and self.t.end(i - 1) < self.t.start[i]:
+            return self.default_end(i + 1)
+        return None
 
 
 def neutralise(source: bytes, macros: MacroSettings = MacroSettings()) -> bytes:
