@@ -10,6 +10,8 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any, Literal, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -222,13 +224,9 @@ class SourceModel:
 
     def __post_init__(self) -> None:
         if not self.line_starts:
-            starts = [0]
-            find = self.source.find
-            pos = find(b"\n")
-            while pos != -1:
-                starts.append(pos + 1)
-                pos = find(b"\n", pos + 1)
-            self.line_starts = starts
+            # 0, then one past each `\n`: the running sum of the line lengths, each with its `\n`
+            lines = self.source.split(b"\n")[:-1]
+            self.line_starts = list(accumulate(map(add, map(len, lines), repeat(1)), initial=0))
 
     def view(self, key: str, compute: Callable[[SourceModel], T]) -> T:
         """The derived view `key` of this file, computed by `compute(self)` on first use and kept."""

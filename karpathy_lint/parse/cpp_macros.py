@@ -188,6 +188,10 @@ class _Tokens:
         return self.start[i] + len(self.text[i])
 
 
+# every byte but a line ending and a backslash becomes a blank; then a backslash that continues no line does too
+_BLANKS = bytes(b if b in b"\r\n\\" else 32 for b in range(256))
+_STRAY_BACKSLASH = re.compile(rb"\\(?![\r\n])")
+
 _LAST: list = [None, None]  # the last (source, tokens): `neutralise` then `bracket_problem` read one file
 
 
@@ -199,15 +203,11 @@ def _tokens(source: bytes) -> _Tokens:
 
 def _blank(buf: bytearray, start: int, end: int) -> None:
     """Blank source[start:end], keeping line endings and line continuations."""
-    chunk = buf[start:end]
+    chunk = bytes(buf[start:end])
     if b"\n" not in chunk:
         buf[start:end] = b" " * (end - start)
         return
-    out = bytearray(b" " * len(chunk))
-    for i, ch in enumerate(chunk):
-        if ch in (10, 13) or (ch == 92 and chunk[i + 1 : i + 2] in (b"\n", b"\r")):
-            out[i] = ch
-    buf[start:end] = out
+    buf[start:end] = _STRAY_BACKSLASH.sub(b" ", chunk.translate(_BLANKS))
 
 
 def _blank_keep_comments(buf: bytearray, start: int, end: int, first: bytes = b"") -> None:

@@ -90,6 +90,13 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     model.definitions = [d for d in defs if d]
     model.definitions.sort(key=lambda d: d.start)
 
+    model.code_lines, model.last_code_line = _code_lines(model, comments)
+    return model
+
+
+def _code_lines(model: SourceModel, comments: list[Comment]) -> tuple[int, int]:
+    """(lines of code, the last of them): lines that are not blank and not taken by own-line comments."""
+    source, line_starts = model.source, model.line_starts
     skip: set[int] = set()
     n_lines, size = len(line_starts), len(source)
     for c in comments:
@@ -98,13 +105,11 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
             # code after the comment on its last line (the line ending itself is blank to strip())
             after = source[c.end : line_starts[end_row] if end_row < n_lines else size].strip()
             skip.update(range(c.line, end_row + (0 if after else 1)))
-    count = last = 0
-    for i, line in enumerate(text.splitlines(), start=1):
-        if line and not line.isspace() and i not in skip:
-            count += 1
-            last = i
-    model.code_lines, model.last_code_line = count, last
-    return model
+    # a line is not blank when strip() leaves something (`str.isspace` is False for "" only)
+    filled = list(map(bool, map(str.strip, model.text.splitlines())))
+    count = sum(filled) - sum(filled[i - 1] for i in skip if 0 < i <= len(filled))
+    last = next((i for i in range(len(filled), 0, -1) if filled[i - 1] and i not in skip), 0)
+    return count, last
 
 
 # inside an ERROR node, error-free children of these types were read all the same (tree-sitter recovers locally:
@@ -180,7 +185,7 @@ _NOT_CODE = re.compile(rb"/\*.*?\*/|//[^\n]*|\s+", re.S)
 
 def _code_bytes(parsed: bytes, start: int, end: int) -> int:
     """Bytes of parsed[start:end] that are neither blank nor comment."""
-    return (end - start) - sum(m.end() - m.start() for m in _NOT_CODE.finditer(parsed, start, end))
+    return len(_NOT_CODE.sub(b"", parsed[start:end]))
 
 
 def _problem(model: SourceModel, root, source: bytes, why: str = "") -> SyntaxProblem:
