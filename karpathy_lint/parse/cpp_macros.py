@@ -42,6 +42,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 # clang-format's AttributeMacros / NamespaceMacros / StatementMacros, with CUDA, CCCL (CUB, Thrust,
 # libcu++), CUTLASS/CuTe and PyTorch defaults. `*` is a wildcard.
@@ -94,6 +95,7 @@ _SPECIAL_NAMES = _ALWAYS_CALLS | _LAMBDA_ATTRS | _TAGS | _ACCESS | _DECL_SPECIFI
                                                                                    b"__launch_bounds__"}
 _STATEMENT_BREAKS = {b";", b"{", b"}"}
 _PUNCTUATORS_TO_READ = {b"=", b"["}
+_STOP_PUNCTUATORS = _STATEMENT_BREAKS | _PUNCTUATORS_TO_READ | {b"]"}
 
 # One token per match, the blanks and comments before it skipped inside the regex (no Python step for them);
 # the skip never gives back (a token, or the end of the source, always follows it), so a comment is never re-read
@@ -289,6 +291,26 @@ def _neutralise_pp(buf: bytearray, source: bytes, toks: _Tokens) -> None:
             _blank_keep_comments(buf, cond, b, first=b"1")
 
 
+class _StopTable(dict):
+    """Token text -> 1 when `_Walker.run` must look at it between declarations (see `_Walker.stops`); one table
+    per attribute-macro setting, kept across files (a token text is looked up once), bounded in size."""
+
+    def __init__(self, is_attr):
+        super().__init__()
+        self.is_attr = is_attr
+
+    def __missing__(self, tok: bytes) -> int:
+        if len(self) > 200_000:
+            self.clear()
+        hit = self[tok] = int(tok in _STOP_PUNCTUATORS or tok in _SPECIAL_NAMES or self.is_attr(tok))
+        return hit
+
+
+@lru_cache(maxsize=64)
+def _stop_table(is_attr) -> _StopTable:
+    return _StopTable(is_attr)
+
+
 class _Walker:
     """One pass over the significant tokens deciding what to blank."""
 
@@ -440,16 +462,23 @@ class _Walker:
         tp = text + [None, None, None]  # `tp[i + 2]` past the end reads None, like `self.text`
         special = _SPECIAL_NAMES
         n = self.n
+        next_stop, role = self.stops().find, self.role
         start, tag, lambda_attr = True, False, False
         i = 0
         while i < n:
+            if not (start or tag or lambda_attr) and (not i or text[i - 1] != b"]"):
+                i = next_stop(1, i)  # between declarations: straight to the next token that can change anything
+                if i < 0:
+                    break
             tok = text[i]
             if kind[i] == _IDENT:
-                if start or tag or lambda_attr or tok in special or (i and text[i - 1] == b"]"):
+                if tok in special or lambda_attr or (i and text[i - 1] == b"]") or ((start or tag) and role(tok)):
                     i, start, tag, lambda_attr = self.name(i, start, tag, lambda_attr)
                     continue
+                # a plain name (no macro where a declaration may start): only `attribute_before_name` can apply
                 if tp[i + 2] == b"(" and self.attribute_before_name(i):
                     self.blank(i, i)
+                start = tag = False
                 i += 1
             elif tok in _STATEMENT_BREAKS:
                 start, tag, lambda_attr = True, False, False
@@ -461,6 +490,17 @@ class _Walker:
                 start = tag = lambda_attr = False
                 i += 1
         return self.spans
+
+    def stops(self) -> bytearray:
+        """Per token, 1 where the walk must look even between declarations (no declaration starting, not after
+        a tag or a lambda's capture list): `;`, braces, `=`, brackets, the names `name` decides on, and the
+        attribute macros `attribute_before_name` may blank. Every other token leaves that state as it is."""
+        text = self.t.text
+        stops = bytearray(map(_stop_table(self.is_attr).__getitem__, text))
+        if self.local:
+            for i in compress(range(self.n), map(self.local.__contains__, text)):
+                stops[i] = 1
+        return stops
 
     def attribute_before_name(self, i: int) -> bool:
         """A configured or file-defined attribute macro between a return type and a function's name
