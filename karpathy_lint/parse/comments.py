@@ -74,8 +74,9 @@ def build_notes(comments: list[Comment], marker: str, prefix: str) -> list[Note]
             )
         )
 
+    quick = marker_pattern(marker, prefix).match  # most comments are not notes: one regex test each, no call
     for c in line_comments:
-        kind = classify(c.text, marker, prefix)
+        kind = classify(c.text, marker, prefix) if quick(c.text) else None
         if kind is not None:
             flush()
             head, current = kind, [c]

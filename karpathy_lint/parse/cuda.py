@@ -100,15 +100,20 @@ def _code_lines(model: SourceModel, comments: list[Comment]) -> tuple[int, int]:
     skip: set[int] = set()
     n_lines, size = len(line_starts), len(source)
     for c in comments:
-        if c.own_line:
-            end_row = model.line_of(c.end - 1) if c.end > c.start and "\n" in c.text else c.line
-            # code after the comment on its last line (the line ending itself is blank to strip())
-            after = source[c.end : line_starts[end_row] if end_row < n_lines else size].strip()
-            skip.update(range(c.line, end_row + (0 if after else 1)))
+        if not c.own_line:
+            continue
+        if c.text.startswith("//") and "\n" not in c.text:
+            skip.add(c.line)  # a `//` comment on one line runs to the line's end: nothing can follow it
+            continue
+        end_row = model.line_of(c.end - 1) if c.end > c.start and "\n" in c.text else c.line
+        # code after the comment on its last line (the line ending itself is blank to strip())
+        after = source[c.end : line_starts[end_row] if end_row < n_lines else size].strip()
+        skip.update(range(c.line, end_row + (0 if after else 1)))
     # a line is not blank when strip() leaves something (`str.isspace` is False for "" only)
     filled = list(map(bool, map(str.strip, model.text.splitlines())))
-    count = sum(filled) - sum(filled[i - 1] for i in skip if 0 < i <= len(filled))
-    last = next((i for i in range(len(filled), 0, -1) if filled[i - 1] and i not in skip), 0)
+    n = len(filled)
+    count = sum(filled) - sum(map(filled.__getitem__, [i - 1 for i in skip if 0 < i <= n]))
+    last = next((i for i in range(n, 0, -1) if filled[i - 1] and i not in skip), 0)
     return count, last
 
 
