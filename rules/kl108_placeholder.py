@@ -54,6 +54,8 @@ class PlaceholderLeft(Rule):
         pattern = placeholder_pattern(tuple(settings.placeholders))
         if h is None or pattern is None:
             return
+        if not pattern.search("\n".join(hl.text for hl in h.lines)):
+            return  # one search over the whole header (a placeholder on a line is one there too), then per line
         hits = [(hl, m) for hl in h.lines for m in [pattern.search(hl.text)] if m]
         if not hits:
             return

@@ -64,6 +64,8 @@ class Mojibake(Rule):
     ]
 
     def check(self, model, settings):
+        if model.source.isascii():
+            return  # mojibake is non-ASCII text: nothing to look at
         for c in model.comments:
             fixed = repaired(c.text)
             if fixed is not None:
