@@ -12,6 +12,7 @@ import bisect
 import re
 import threading
 from functools import lru_cache
+from operator import attrgetter
 
 from karpathy_lint.files import detect_newline
 from karpathy_lint.languages import LANGUAGES
@@ -207,13 +208,17 @@ def _snippet(source: bytes, node) -> str:
     return repr(text.split("\n")[0]) if text.strip() else "end of input"
 
 
+_START = attrgetter("start")
+
+
 def _header(model: SourceModel, parsed: bytes, comments: list[Comment], settings):
     """The first block comment before any code, or the first holding `Module:`/the tag.
 
     `#pragma once` and an include guard are not code here: a header may follow them.
     """
     first_code = first_code_offset(model.source)
-    blocks = [c for c in comments if c.text.startswith("/*") and c.start < first_code]
+    before = comments[: bisect.bisect_left(comments, first_code, key=_START)]  # comments are in file order
+    blocks = [c for c in before if c.text.startswith("/*")]
     if not blocks:
         return None
     chosen = blocks[0]
