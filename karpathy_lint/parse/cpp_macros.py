@@ -291,6 +291,31 @@ def _neutralise_pp(buf: bytearray, source: bytes, toks: _Tokens) -> None:
             _blank_keep_comments(buf, cond, b, first=b"1")
 
 
+_MACRO, _STANDS_ALONE = 1, 2
+
+
+class _NameTable(dict):
+    """Name -> bits, one table per macro setting, kept across files (a name is classified once): `_MACRO` for a
+    configured attribute macro or an ALL_CAPS name with an underscore, `_STANDS_ALONE` for a namespace or
+    statement macro. A file's own `#define`d attribute macros are checked beside it (`_Walker.local`)."""
+
+    def __init__(self, macros: MacroSettings):
+        super().__init__()
+        self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
+
+    def __missing__(self, name: bytes) -> int:
+        if len(self) > 200_000:
+            self.clear()
+        bits = self[name] = ((_MACRO if self.is_attr(name) or _CAPS.fullmatch(name) else 0)
+                             | (_STANDS_ALONE if self.is_ns(name) or self.is_stmt(name) else 0))
+        return bits
+
+
+@lru_cache(maxsize=64)
+def _name_table(macros: MacroSettings) -> _NameTable:
+    return _NameTable(macros)
+
+
 class _StopTable(dict):
     """Token text -> 1 when `_Walker.run` must look at it between declarations (see `_Walker.stops`); one table
     per attribute-macro setting, kept across files (a token text is looked up once), bounded in size."""
@@ -320,8 +345,7 @@ class _Walker:
         self.n = len(toks.text)
         self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
         self.local = _local_attribute_macros(source, toks.pp, self.is_attr)
-        self._macro: dict[bytes, bool] = {}
-        self._role: dict[bytes, int] = {}  # per name: 0 no macro, 1 a macro, 2 a namespace or statement macro
+        self.names = _name_table(macros)
         self.spans: list[tuple[int, int]] = []
 
     def text(self, i: int) -> bytes | None:
@@ -380,19 +404,14 @@ class _Walker:
         return self.n
 
     def is_macro(self, name: bytes) -> bool:
-        hit = self._macro.get(name)
-        if hit is None:
-            hit = self._macro[name] = (name in self.local or self.is_attr(name)
-                                       or _CAPS.fullmatch(name) is not None)
-        return hit
+        """A configured or file-defined attribute macro, or an ALL_CAPS name with an underscore."""
+        return bool(self.names[name] & _MACRO) or name in self.local
 
     def role(self, name: bytes) -> int:
         """What a name at the start of a declaration or statement may be: 0 no macro, 1 a macro (blanked when a
         declaration follows), 2 a namespace or statement macro (blanked with its arguments)."""
-        hit = self._role.get(name)
-        if hit is None:
-            hit = self._role[name] = 2 if self.is_ns(name) or self.is_stmt(name) else int(self.is_macro(name))
-        return hit
+        bits = self.names[name]
+        return 2 if bits & _STANDS_ALONE else 1 if bits or name in self.local else 0
 
     def declaration_follows(self, j: int) -> bool:
         """Tokens from j read as the rest of a declaration (a type and a name, a keyword, a constructor)."""
@@ -462,7 +481,7 @@ class _Walker:
         tp = text + [None, None, None]  # `tp[i + 2]` past the end reads None, like `self.text`
         special = _SPECIAL_NAMES
         n = self.n
-        next_stop, role = self.stops().find, self.role
+        next_stop, names, local = self.stops().find, self.names, self.local
         start, tag, lambda_attr = True, False, False
         i = 0
         while i < n:
@@ -472,7 +491,8 @@ class _Walker:
                     break
             tok = text[i]
             if kind[i] == _IDENT:
-                if tok in special or lambda_attr or (i and text[i - 1] == b"]") or ((start or tag) and role(tok)):
+                if tok in special or lambda_attr or (i and text[i - 1] == b"]") or (
+                        (start or tag) and (names[tok] or tok in local)):  # a macro where a declaration may start
                     i, start, tag, lambda_attr = self.name(i, start, tag, lambda_attr)
                     continue
                 # a plain name (no macro where a declaration may start): only `attribute_before_name` can apply
