@@ -86,8 +86,9 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
         return model
 
     stmt_starts = sorted(n.start_byte for n in caps.get("stmt", ()) if n.type != "comment")
-    defs = [_definition(model, n, stmt_starts) for n in caps.get("fn", ())]
-    defs += [_declaration(model, n) for n in caps.get("decl", ())]
+    memo: dict[int, _Scopes] = {}
+    defs = [_definition(model, n, stmt_starts, memo) for n in caps.get("fn", ())]
+    defs += [_declaration(model, n, memo) for n in caps.get("decl", ())]
     model.definitions = [d for d in defs if d]
     model.definitions.sort(key=lambda d: d.start)
 
@@ -278,30 +279,39 @@ def _clean_name(text: str) -> list[str]:
     return [p for p in text.split("::") if p]
 
 
-def _scopes(node) -> tuple[list[str], list[str], bool, bool, bool]:
-    """(enclosing namespaces, enclosing classes, inside a class body, inside a function, inside an ERROR)."""
-    namespaces: list[str] = []
-    classes: list[str] = []
-    in_class = in_function = in_error = False
+_Scopes = tuple[tuple[str, ...], tuple[str, ...], bool, bool, bool]
+_OUTSIDE: _Scopes = ((), (), False, False, False)
+
+
+def _scopes(node, memo: dict[int, _Scopes]) -> tuple[list[str], list[str], bool, bool, bool]:
+    """(enclosing namespaces, enclosing classes, inside a class body, inside a function, inside an ERROR).
+
+    `memo` (one per file) holds what each ancestor contributes: definitions side by side share their
+    ancestors, and each `parent` step costs tree-sitter a walk down from the root."""
+    chain = []  # ancestors not yet in `memo`, innermost first
     p = node.parent
-    while p is not None:
+    while p is not None and p.id not in memo:
+        chain.append(p)
+        p = p.parent
+    namespaces, classes, in_class, in_function, in_error = _OUTSIDE if p is None else memo[p.id]
+    for p in reversed(chain):
         t = p.type
         if t == "ERROR":
             in_error = True
         if t == "namespace_definition":
             name = p.child_by_field_name("name")
             if name is not None:
-                namespaces[:0] = _clean_name(name.text.decode("utf-8", "replace"))
+                namespaces = namespaces + tuple(_clean_name(name.text.decode("utf-8", "replace")))
         elif t == "field_declaration_list":
             in_class = True
             owner = p.parent
             name = owner.child_by_field_name("name") if owner is not None else None
             if name is not None:
-                classes[:0] = _clean_name(name.text.decode("utf-8", "replace"))
+                classes = classes + tuple(_clean_name(name.text.decode("utf-8", "replace")))
         elif t in ("function_definition", "lambda_expression", "compound_statement"):
             in_function = True
-        p = p.parent
-    return namespaces, classes, in_class, in_function, in_error
+        memo[p.id] = (namespaces, classes, in_class, in_function, in_error)
+    return list(namespaces), list(classes), in_class, in_function, in_error
 
 
 def _names(parts: list[str], namespaces: list[str], classes: list[str]) -> tuple[str, tuple[str, ...]]:
@@ -324,7 +334,7 @@ def _function_declarator(decl):
     return func
 
 
-def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
+def _definition(model: SourceModel, node, stmt_starts, memo: dict[int, _Scopes]) -> Definition | None:
     source = model.source
     decl = node.child_by_field_name("declarator")
     func = _function_declarator(decl)
@@ -340,7 +350,7 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
     names, _ = _param_names(params_node, source) if params_node is not None else ([], [])
     prefix = source[node.start_byte : decl.start_byte]
     kind: DefinitionKind = "kernel" if b"__global__" in prefix else "device" if b"__device__" in prefix else "host"
-    namespaces, classes, in_class, in_function, uncertain = _scopes(node)
+    namespaces, classes, in_class, in_function, uncertain = _scopes(node, memo)
     # members defined in a class body, nested functions and operator overloads need not be listed
     nested = in_class or in_function or parts[-1].startswith("operator")
     outer = node.parent if node.parent is not None and node.parent.type == "template_declaration" else node
@@ -369,7 +379,7 @@ def _definition(model: SourceModel, node, stmt_starts) -> Definition | None:
     )
 
 
-def _declaration(model: SourceModel, decl) -> Definition | None:
+def _declaration(model: SourceModel, decl, memo: dict[int, _Scopes]) -> Definition | None:
     """A function declared without a body: never demanded, accepted when listed (params compared)."""
     func = _function_declarator(decl)
     if func is None:
@@ -379,7 +389,7 @@ def _declaration(model: SourceModel, decl) -> Definition | None:
     if not parts:
         return None
     node = decl.parent
-    namespaces, classes, _, in_function, uncertain = _scopes(node)
+    namespaces, classes, _, in_function, uncertain = _scopes(node, memo)
     if in_function:
         return None  # `T x(a, b);` in a body is a variable, not a function
     params_node = func.child_by_field_name("parameters")
