@@ -48,8 +48,13 @@ def classify(text: str, marker: str, prefix: str) -> tuple[NoteStatus, str, str]
     return ("ok" if ok else "malformed"), body, fixed
 
 
-def build_notes(comments: list[Comment], marker: str, prefix: str) -> list[Note]:
-    """Group marker comments with the plain comment lines that continue them."""
+def build_notes(comments: list[Comment], marker: str, prefix: str, source: bytes | None = None) -> list[Note]:
+    """Group marker comments with the plain comment lines that continue them.
+
+    `source`, the file's bytes, when given: an ASCII file that does not hold the (ASCII) marker in any case
+    has no note, and its comments are not read one by one."""
+    if source is not None and marker.isascii() and source.isascii() and marker.lower().encode() not in source.lower():
+        return []
     notes: list[Note] = []
     current: list[Comment] = []
     head: tuple[NoteStatus, str, str] | None = None

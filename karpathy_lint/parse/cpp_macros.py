@@ -608,6 +608,7 @@ def neutralise(source: bytes, macros: MacroSettings = MacroSettings()) -> bytes:
 
 _OPEN = {b"(": b")", b"[": b"]", b"{": b"}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
+_BRACKETS = _OPEN.keys() | _CLOSE.keys()
 
 
 def bracket_problem(source: bytes) -> tuple[int, int, str] | None:
@@ -635,9 +636,7 @@ def bracket_problem(source: bytes) -> tuple[int, int, str] | None:
     skipped.sort()
     open_: list[tuple[bytes, int]] = []
     si = 0
-    for tok, pos in zip(toks.text, toks.start):
-        if tok not in _OPEN and tok not in _CLOSE:
-            continue
+    for tok, pos in compress(zip(toks.text, toks.start), map(_BRACKETS.__contains__, toks.text)):
         while si < len(skipped) and skipped[si][1] <= pos:
             si += 1
         if si < len(skipped) and skipped[si][0] <= pos:

@@ -79,7 +79,7 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
     line_starts = model.line_starts
     comments = collect_comments(caps.get("comment", ()), source, line_starts)
     model.comments = comments
-    model.notes = build_notes(comments, settings.marker, LANGUAGES["cuda"].line_comment)
+    model.notes = build_notes(comments, settings.marker, LANGUAGES["cuda"].line_comment, source)
     model.header = _header(model, parsed, comments, settings)
     if model.header is not None and any(a < model.header.end and model.header.start < b for a, b in model.unparsed):
         model.syntax_error = _problem(model, root, source)  # the header itself sits in an unreadable region
