@@ -17,9 +17,15 @@ def _plain_comments(model) -> list:
     """Line comments that are not part of a marker comment (nor directives, nor a shebang), in line order."""
     in_notes = {c.start for n in model.notes for c in n.comments}
     p = prefix(model)
-    return [c for c in model.comments
-            if c.start not in in_notes and c.text.startswith(p) and "karpathy-lint:" not in c.text
-            and not c.text.startswith("#!")]
+    found = [c for c in model.comments if c.text.startswith(p)]
+    # each further test only where it can remove something (a comment's text is its bytes in the source)
+    if in_notes:
+        found = [c for c in found if c.start not in in_notes]
+    if b"karpathy-lint:" in model.source:
+        found = [c for c in found if "karpathy-lint:" not in c.text]
+    if p == "#":
+        found = [c for c in found if not c.text.startswith("#!")]
+    return found
 
 
 def plain_comments(model, lo: int = 1, hi: int | None = None) -> list:
