@@ -283,13 +283,14 @@ _Scopes = tuple[tuple[str, ...], tuple[str, ...], bool, bool, bool]
 _OUTSIDE: _Scopes = ((), (), False, False, False)
 
 
-def _scopes(node, memo: dict[int, _Scopes]) -> tuple[list[str], list[str], bool, bool, bool]:
-    """(enclosing namespaces, enclosing classes, inside a class body, inside a function, inside an ERROR).
+def _scopes(parent, memo: dict[int, _Scopes]) -> tuple[list[str], list[str], bool, bool, bool]:
+    """(enclosing namespaces, enclosing classes, inside a class body, inside a function, inside an ERROR) of a
+    node whose parent is `parent`.
 
     `memo` (one per file) holds what each ancestor contributes: definitions side by side share their
     ancestors, and each `parent` step costs tree-sitter a walk down from the root."""
     chain = []  # ancestors not yet in `memo`, innermost first
-    p = node.parent
+    p = parent
     while p is not None and p.id not in memo:
         chain.append(p)
         p = p.parent
@@ -350,10 +351,11 @@ def _definition(model: SourceModel, node, stmt_starts, memo: dict[int, _Scopes])
     names, _ = _param_names(params_node, source) if params_node is not None else ([], [])
     prefix = source[node.start_byte : decl.start_byte]
     kind: DefinitionKind = "kernel" if b"__global__" in prefix else "device" if b"__device__" in prefix else "host"
-    namespaces, classes, in_class, in_function, uncertain = _scopes(node, memo)
+    parent = node.parent
+    namespaces, classes, in_class, in_function, uncertain = _scopes(parent, memo)
     # members defined in a class body, nested functions and operator overloads need not be listed
     nested = in_class or in_function or parts[-1].startswith("operator")
-    outer = node.parent if node.parent is not None and node.parent.type == "template_declaration" else node
+    outer = parent if parent is not None and parent.type == "template_declaration" else node
     key, aliases = _names(parts, namespaces, classes)
     body = node.child_by_field_name("body")
     n_stmts = 0
@@ -389,7 +391,7 @@ def _declaration(model: SourceModel, decl, memo: dict[int, _Scopes]) -> Definiti
     if not parts:
         return None
     node = decl.parent
-    namespaces, classes, _, in_function, uncertain = _scopes(node, memo)
+    namespaces, classes, _, in_function, uncertain = _scopes(node.parent, memo)
     if in_function:
         return None  # `T x(a, b);` in a body is a variable, not a function
     params_node = func.child_by_field_name("parameters")
