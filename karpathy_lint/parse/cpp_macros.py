@@ -183,7 +183,7 @@ class _Tokens:
                 continue
             add_kind(g)
             add_start(m.start(g))
-            add_text(m.group(g))
+            add_text(m[g])
         self.kind, self.start, self.text, self.pp = kind, start, text, pp
 
     def end(self, i: int) -> int:

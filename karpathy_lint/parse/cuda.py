@@ -187,7 +187,9 @@ def _unrecoverable(model: SourceModel, root, source: bytes, parsed: bytes) -> Sy
     return None
 
 
-_NOT_CODE = re.compile(rb"/\*.*?\*/|//[^\n]*|\s+", re.S)
+# a block comment up to its first `*/` (unrolled: one step per run of plain bytes, not per byte), a line comment,
+# blanks
+_NOT_CODE = re.compile(rb"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*|\s+")
 
 
 def _code_bytes(parsed: bytes, start: int, end: int) -> int:
