@@ -346,10 +346,8 @@ class _Walker:
         self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
         self.local = _local_attribute_macros(source, toks.pp, self.is_attr)
         self.names = _name_table(macros)
+        self.tp: list[bytes | None] = [*toks.text, None, None, None]  # `tp[n + 2]` past the last token reads None
         self.spans: list[tuple[int, int]] = []
-
-    def text(self, i: int) -> bytes | None:
-        return self.t.text[i] if i < self.n else None
 
     def match_close(self, i: int, open_: bytes, close: bytes) -> int:
         """Index of the token closing the bracket at i (or the last token)."""
@@ -439,7 +437,7 @@ class _Walker:
                 return True  # a destructor
             if tok == b"(":
                 return words >= 1  # a function or a constructor
-            if tok == b"[" and self.text(k + 1) == b"[":
+            if tok == b"[" and self.tp[k + 1] == b"[":
                 return True
             return words >= 2
         return words >= 2
@@ -451,15 +449,15 @@ class _Walker:
             return None  # most names at the start of a statement: no bracket is matched for them
         j = i + 1
         args_stmt = False
-        if self.text(j) == b"(":
+        if self.tp[j] == b"(":
             close = self.match_close(j, b"(", b")")
             args_stmt = any(t in (b";", b"{") for t in self.t.text[j:close])
             j = close + 1
         if role == 2:
             return j
-        nxt = self.text(j)
+        nxt = self.tp[j]
         if tag:
-            return j if nxt is not None and self.t.kind[j] == _IDENT and self.text(j + 1) in (
+            return j if nxt is not None and self.t.kind[j] == _IDENT and self.tp[j + 1] in (
                 b"{", b":", b"final", b"<", b";") else None
         if nxt is None or nxt == b"}" or args_stmt:
             return j
@@ -478,7 +476,7 @@ class _Walker:
         (a plain name mid-statement, a punctuator with nothing to decide) is handled in this loop; the rest by
         `name`, `punctuator` and `attribute_before_name`."""
         text, kind = self.t.text, self.t.kind
-        tp = text + [None, None, None]  # `tp[i + 2]` past the end reads None, like `self.text`
+        tp = self.tp
         special = _SPECIAL_NAMES
         n = self.n
         next_stop, names, local = self.stops().find, self.names, self.local
@@ -527,14 +525,14 @@ class _Walker:
         (`static T CUTLASS_DEVICE f(...)`)."""
         text, kind = self.t.text, self.t.kind
         tok = text[i]
-        return (self.text(i + 2) == b"(" and kind[i + 1] == _IDENT and i > 0
+        return (self.tp[i + 2] == b"(" and kind[i + 1] == _IDENT and i > 0
                 and (kind[i - 1] == _IDENT or text[i - 1] in (b">", b"*", b"&", b"&&"))
                 and (tok in self.local or self.is_attr(tok)))
 
     def name(self, i: int, start: bool, tag: bool, lambda_attr: bool) -> tuple[int, bool, bool, bool]:
         """A name at token i that may decide something: (next index, start, tag, lambda_attr)."""
         text = self.t.text
-        tok, nxt = text[i], self.text(i + 1)
+        tok, nxt = text[i], self.tp[i + 1]
         if tok in _ALWAYS_CALLS and nxt == b"(":
             close = self.match_close(i + 1, b"(", b")")
             self.blank(i, close)
@@ -571,7 +569,7 @@ class _Walker:
             if end is not None:
                 self.blank(i, end - 1)
                 return end, False, False
-        elif tok == b"[" and self.text(i + 1) == b"[":
+        elif tok == b"[" and self.tp[i + 1] == b"[":
             return self.match_close(i, b"[", b"]") + 1, start, tag  # a C++ attribute keeps the state
         elif self.t.kind[i] == _STRING and i and self.t.text[i - 1] == b"extern":
             return i + 1, start, tag  # `extern "C"`
@@ -583,9 +581,9 @@ class _Walker:
         text, kind = self.t.text, self.t.kind
         if not i:
             return None
-        if self.text(i + 1) == b"{" and kind[i - 1] == _IDENT:
+        if self.tp[i + 1] == b"{" and kind[i - 1] == _IDENT:
             close = self.match_close(i + 1, b"{", b"}")
-            return close + 1 if text[close] == b"}" and self.text(close + 1) in (b",", b")") else None
+            return close + 1 if text[close] == b"}" and self.tp[close + 1] in (b",", b")") else None
         if text[i - 1] in (b"*", b"&", b"&&") and self.t.end(i - 1) < self.t.start[i]:
             return self.default_end(i + 1)
         return None
