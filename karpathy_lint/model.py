@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -22,8 +22,7 @@ DefinitionKind = Literal["function", "class", "method", "property", "kernel", "d
 NoteStatus = Literal["ok", "malformed", "empty"]
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace source[start:end] (bytes) with `content`."""
 
     start: int
@@ -37,15 +36,13 @@ class Edit:
     cell: int | None = None  # notebooks: the 1-based cell the positions are in
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     applicability: Applicability
     edits: tuple[Edit, ...]
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderLine:
+class HeaderLine(NamedTuple):
     """One line of the header block, decoration (` * `) already stripped.
 
     `start` is the byte offset in the file where `text` begins; `prefix` is the
@@ -58,8 +55,7 @@ class HeaderLine:
     prefix: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     title: str
     kind: SectionKind
     line: int
@@ -72,8 +68,7 @@ class Section:
         return sum(len(hl.text.split()) for hl in self.body)
 
 
-@dataclass(frozen=True, slots=True)
-class ListEntry:
+class ListEntry(NamedTuple):
     """One Function List entry: `name(params) - description`."""
 
     name: str
@@ -119,8 +114,7 @@ class Header:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(NamedTuple):
     """A real definition found in the code: what the parser saw, no verdicts.
 
     `kind` says where it sits ("nested": inside a function or a nested class,
@@ -150,8 +144,7 @@ class Definition:
     uncertain: bool = False  # inside a region the parser could not read: never demanded, params not checked
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(NamedTuple):
     """One comment as written: `text` includes the `#` or `//` or `/*`."""
 
     line: int
@@ -162,8 +155,7 @@ class Comment:
     own_line: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
     """An inline marker comment plus its continuation lines.
 
     `status` is "ok" for `# Karpathy: text`, "malformed" for a misspelt marker,
@@ -181,8 +173,7 @@ class Note:
     own_line: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class SyntaxProblem:
+class SyntaxProblem(NamedTuple):
     line: int
     col: int
     message: str
@@ -274,8 +265,7 @@ class SourceModel:
         return end
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     path: str
     line: int
     column: int

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from karpathy_lint.model import Applicability, Edit, Finding, Fix, SourceModel
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """A setting a rule reads: `key` in [tool.karpathy-lint], `settings.<field>` in the rule.
 
     `kind` says what a value must be (and how config validation checks it): "bool",

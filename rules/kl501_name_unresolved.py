@@ -129,7 +129,7 @@ class NameUnresolved(Rule):
             found = resolver.unresolved(chain, strict)
             if found is None:
                 continue
-            index, candidates = found.index, found.candidates
+            index, candidates = found.part, found.candidates
             parts = re.split(r"(\.|::)", chain)
             comps = parts[::2]
             bad = comps[index]
