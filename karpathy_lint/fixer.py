@@ -103,5 +103,5 @@ def fix_files(results: list[FileResult], resolver, *, unsafe: bool,
         else:
             write_atomic(r.path, fixed.source)
             done = fixed.result
-            out.append(FileResult(done.path, done.findings, done.error, done.syntax_error))  # the bytes dropped
+            out.append(FileResult(done.path, done.findings, done.error, done.syntax_error, reads=done.reads))  # no bytes
     return out, total
