@@ -317,9 +317,10 @@ def test_notebook_on_stdin_without_a_name_is_never_read_as_python(tmp_path):
     assert scaffold.returncode == 2 and "--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout
 
 
-def test_render_shows_notebooks_and_the_server_leaves_them_alone(tmp_path):
-    """The site renders a notebook (walked or named) as a page of its cells; the language server, whose
-    positions would be cells, publishes nothing for one."""
+def test_render_shows_notebooks_and_the_server_lints_their_cells(tmp_path):
+    """The site renders a notebook (walked or named) as a page of its cells. The language server lints a
+    notebook the editor syncs as a notebook document (cells), with the command line's findings, each on
+    its cell; the `.ipynb` opened as a JSON text document gets nothing (its positions would be JSON)."""
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(DATA / "clean" / "good.py", src / "good.py")
@@ -332,9 +333,19 @@ def test_render_shows_notebooks_and_the_server_leaves_them_alone(tmp_path):
     assert (tmp_path / "site2" / "lecture.ipynb.html").exists()
     pytest.importorskip("pygls")
     from karpathy_lint.server.diagnostics import DiagnosticStyle
-    from karpathy_lint.server.linting import lint_document
+    from karpathy_lint.server.linting import lint_document, lint_notebook
+    from karpathy_lint.server.notebooks import CellDoc, NotebookView, notebook_json
     from karpathy_lint.server.workspace_config import WorkspaceConfig
 
     outcome = lint_document(nb.as_uri(), 1, nb.read_text(encoding="utf-8"), str(nb), "utf-16", WorkspaceConfig(),
                             DiagnosticStyle(None))
     assert outcome.snapshot is None and outcome.diagnostics == []
+    cells = tuple(CellDoc(f"cell-{i}", kind == "markdown", "markdown" if kind == "markdown" else "python", text, 3)
+                  for i, (kind, text) in enumerate(SEEDED))
+    view = NotebookView(nb.as_uri(), str(nb), 7, cells, notebook_json(cells))
+    got = lint_notebook(view, "utf-16", WorkspaceConfig(), DiagnosticStyle(None))
+    shown = {(c.uri, d.code, d.range.start.line + 1, d.range.start.character + 1)
+             for c, _, diagnostics in got.cells for d in diagnostics}
+    cli = lint("--no-cache", "--isolated", "--format", "json", nb)
+    assert shown == {(f"cell-{f['cell'] - 1}", f["code"], f["line"], f["column"]) for f in _json(cli)}
+    assert ("cell-3", "KL301", 2, 5) in shown

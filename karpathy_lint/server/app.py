@@ -16,12 +16,12 @@ from pygls.protocol.language_server import lsp_method
 
 from karpathy_lint import __version__
 from karpathy_lint.config import CONFIG_NAMES, ConfigError
-from karpathy_lint.server import actions
+from karpathy_lint.server import actions, notebooks
 from karpathy_lint.server import hover as hover_mod
 from karpathy_lint.server.diagnostics import SOURCE, DiagnosticStyle
 from karpathy_lint.server.documents import Documents, path_to_uri, uri_to_path
 from karpathy_lint.server.edits import diff_edits, workspace_edit
-from karpathy_lint.server.linting import Outcome, Scheduler, lint_document
+from karpathy_lint.server.linting import NotebookOutcome, Outcome, Scheduler, lint_document, lint_notebook
 from karpathy_lint.server.positions import UTF16, TextIndex
 from karpathy_lint.server.workspace_config import (
     SECTION,
@@ -61,16 +61,42 @@ class Protocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
+    # notebooks: our own store too (pygls's workspace would keep a second copy of every cell)
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def lsp_notebook_document__did_open(self, params: types.DidOpenNotebookDocumentParams):
+        self._server.notebooks.open(params)
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def lsp_notebook_document__did_change(self, params: types.DidChangeNotebookDocumentParams):
+        removed = self._server.notebooks.change(params, self._server.encoding)
+        self._server.clear_cells(removed)
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def lsp_notebook_document__did_close(self, params: types.DidCloseNotebookDocumentParams):
+        cells = self._server.notebooks.close(params.notebook_document.uri)
+        cells += [c.uri for c in params.cell_text_documents if c.uri not in cells]
+        self._server.scheduler.cancel(params.notebook_document.uri)
+        self._server.clear_cells(cells)
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
 
 class KarpathyServer(LanguageServer):
     def __init__(self):
         super().__init__(SOURCE, __version__, protocol_cls=Protocol,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=notebooks.SYNC_OPTIONS)
         self.documents = Documents()
+        self.notebooks = notebooks.Notebooks()
         self.config = WorkspaceConfig()
         self.snapshots: dict[str, actions.Snapshot] = {}
         self.style = DiagnosticStyle(None)
-        self.scheduler = Scheduler(self.documents.get, self._job, self._publish, DEFAULT_DEBOUNCE_MS / 1000)
+        self.scheduler = Scheduler(self.current, self._job, self._publish, DEFAULT_DEBOUNCE_MS / 1000)
         self.config_problems: dict[str, str] = {}  # config file path -> the message published on it
         self.logged: set[str] = set()
         self._stamps: dict[str, tuple] = {}
@@ -106,10 +132,29 @@ class KarpathyServer(LanguageServer):
         """pygls's handler for errors outside a request: log to the client, keep serving."""
         self.log(f"internal error ({getattr(source, '__name__', source)}): {error}", types.MessageType.Error)
 
-    def _job(self, doc) -> Outcome:
+    def current(self, uri: str):
+        """The open text document or notebook (a `NotebookView`) with this uri, or None."""
+        return self.documents.get(uri) or self.notebooks.get(uri)
+
+    def _job(self, doc) -> Outcome | NotebookOutcome:
+        if isinstance(doc, notebooks.NotebookView):
+            return lint_notebook(doc, self.encoding, self.config, self.style)
+        if self.notebooks.owner(doc.uri) is not None:
+            return Outcome(None, [])  # a cell also opened as a text document: its notebook speaks for it
         return lint_document(doc.uri, doc.version, doc.text, doc.path, self.encoding, self.config, self.style)
 
-    def _publish(self, doc, outcome: Outcome) -> None:
+    def clear_cells(self, uris) -> None:
+        """Empty publishes for cells that left (closed, or removed from their notebook)."""
+        for uri in uris:
+            self.snapshots.pop(uri, None)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    def _publish(self, doc, outcome: Outcome | NotebookOutcome) -> None:
+        if isinstance(outcome, NotebookOutcome):
+            self._publish_cells(doc, outcome)
+            return
+        if self.notebooks.owner(doc.uri) is not None:
+            return
         if outcome.snapshot is not None:
             self.snapshots[doc.uri] = outcome.snapshot
         else:
@@ -121,8 +166,25 @@ class KarpathyServer(LanguageServer):
         if outcome.config_error is not None:
             self._report_config_error(outcome.config_error)
 
+    def _publish_cells(self, view: notebooks.NotebookView, outcome: NotebookOutcome) -> None:
+        for cell, snap, diagnostics in outcome.cells:
+            if snap is not None:
+                self.snapshots[cell.uri] = snap
+            else:
+                self.snapshots.pop(cell.uri, None)
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=diagnostics, version=cell.version))
+        if outcome.config_stamp and view.path:
+            self._stamps.setdefault(view.path, outcome.config_stamp)
+        if outcome.config_error is not None:
+            self._report_config_error(outcome.config_error)
+
     async def snapshot(self, uri: str) -> actions.Snapshot | None:
-        """The linted snapshot of the document's current version (linting it now if needed)."""
+        """The linted snapshot of the document's current version (linting it now if needed); for a
+        notebook cell, the cell's part of its notebook's current version."""
+        notebook = self.notebooks.owner(uri)
+        if notebook is not None:
+            return await self._cell_snapshot(notebook, uri)
         doc = self.documents.get(uri)
         if doc is None:
             return None
@@ -133,9 +195,29 @@ class KarpathyServer(LanguageServer):
         outcome = await self.scheduler.run(uri)
         return outcome.snapshot if outcome is not None else None
 
+    async def _cell_snapshot(self, notebook: str, uri: str) -> actions.Snapshot | None:
+        view = self.notebooks.get(notebook)
+        cell = view.cell(uri) if view is not None else None
+        if view is None or cell is None:
+            return None
+        def current(snap: actions.Snapshot | None) -> bool:
+            now = self.notebooks.get(notebook)
+            return (snap is not None and snap.notebook is not None and now is not None
+                    and snap.notebook.version == now.version and snap.notebook.text == now.text)
+
+        snap = self.snapshots.get(uri)
+        if current(snap):
+            return snap
+        self.scheduler.cancel(notebook)
+        await self.scheduler.run(notebook)
+        snap = self.snapshots.get(uri)
+        return snap if current(snap) else None
+
     def relint_all(self) -> None:
         for doc in self.documents.all():
             self.scheduler.schedule(doc.uri, 0)
+        for view in self.notebooks.all():
+            self.scheduler.schedule(view.uri, 0)
 
     # -- config files ------------------------------------------------------------------------------
 
@@ -178,7 +260,7 @@ class KarpathyServer(LanguageServer):
             await asyncio.sleep(POLL_SECONDS)
             try:
                 # compared with the files as each document's last lint saw them (stamped on the lint thread)
-                known = [(p, s) for p, s in self._stamps.items() if self.documents.get(path_to_uri(p)) is not None]
+                known = [(p, s) for p, s in self._stamps.items() if self.current(path_to_uri(p)) is not None]
                 if any(self.config.stamp(p) != s for p, s in known):
                     self.reload_config("a config file changed on disk")
             except Exception as exc:  # noqa: BLE001 - keep polling whatever one round hit
@@ -299,8 +381,29 @@ def did_save(ls: KarpathyServer, params: types.DidSaveTextDocumentParams) -> Non
 def did_close(ls: KarpathyServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.scheduler.cancel(uri)
+    if ls.notebooks.owner(uri) is not None:
+        return  # a cell also opened as a text document: its notebook still speaks for it
     ls.snapshots.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+# -- notebooks (LSP 3.17 notebook document sync) -----------------------------------------------------------
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(ls: KarpathyServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    ls.scheduler.schedule(params.notebook_document.uri, 0)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(ls: KarpathyServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    ls.scheduler.schedule(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_did_save(ls: KarpathyServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    if ls.notebooks.get(params.notebook_document.uri) is not None:
+        ls.scheduler.schedule(params.notebook_document.uri, 0)
 
 
 # -- workspace ------------------------------------------------------------------------------------------
@@ -369,6 +472,9 @@ async def scaffold(ls: KarpathyServer, *args):
     uri = args[0] if args else None
     if isinstance(uri, dict):
         uri = uri.get("uri")
+    if isinstance(uri, str) and (ls.notebooks.get(uri) is not None or ls.notebooks.owner(uri) is not None):
+        # a new header cell is a change to the notebook's structure, which no workspace edit can make
+        raise JsonRpcInvalidParams(f"{SCAFFOLD_COMMAND} does not edit notebooks: run `karpathy-scaffold` on the .ipynb")
     doc = ls.documents.get(uri) if isinstance(uri, str) else None
     if doc is None or doc.path is None or not isinstance(uri, str):
         raise JsonRpcInvalidParams(f"{SCAFFOLD_COMMAND} needs the URI of an open file, got {uri!r}")
