@@ -349,3 +349,9 @@ def test_render_shows_notebooks_and_the_server_lints_their_cells(tmp_path):
     cli = lint("--no-cache", "--isolated", "--format", "json", nb)
     assert shown == {(f"cell-{f['cell'] - 1}", f["code"], f["line"], f["column"]) for f in _json(cli)}
     assert ("cell-3", "KL301", 2, 5) in shown
+    # no header: "header missing" sits where the command line puts it, the first code cell, line 1
+    bare = (CellDoc("title", True, "markdown", "# Title", 1), CellDoc("code", False, "python", "x = 1\n", 1))
+    got = lint_notebook(NotebookView(nb.as_uri(), str(nb), 1, bare, notebook_json(bare)), "utf-16", WorkspaceConfig(),
+                        DiagnosticStyle(None))
+    placed = {(c.uri, d.code, d.range.start.line) for c, _, diagnostics in got.cells for d in diagnostics}
+    assert ("code", "KL101", 0) in placed and not any(u == "title" for u, _, _ in placed)
