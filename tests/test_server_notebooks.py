@@ -137,6 +137,15 @@ class Notebook:
             did_close=[types.TextDocumentIdentifier(uri=c["uri"])])))
         return c["uri"]
 
+    def move(self, start: int, count: int, order: list[int]) -> None:
+        """Reorder cells start..start+count (0-based) to `order` (their indices): one array change, no cell
+        closed or opened, as VS Code sends a drag of a cell."""
+        moved = [self.cells[i] for i in order]
+        self.cells[start : start + count] = moved
+        self._change(types.NotebookDocumentCellChanges(structure=types.NotebookDocumentCellChangeStructure(
+            array=types.NotebookCellArrayChange(start=start, delete_count=count,
+                                                cells=[self._lsp_cell(c) for c in moved]))))
+
     def close(self) -> None:
         self.client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
             notebook_document=types.NotebookDocumentIdentifier(uri=self.uri),
@@ -233,6 +242,30 @@ async def test_notebook_findings_land_on_their_cells(client: EditorClient):
     assert nb.delete(4) == new
     after = await published_since(client, mark, [new] + [c["uri"] for c in nb.cells])
     assert after[new] == [] and {d.code for d in after[nb.uri_of(5)]} >= {"KL202"}
+
+    # dragging the last cell above the class: the findings follow the new order, as on the command line
+    mark = len(client.published)
+    nb.move(4, 3, [6, 4, 5])
+    after = await published_since(client, mark, [c["uri"] for c in nb.cells])
+    moved = sorted((u, d.range.start.line, d.range.start.character, d.code) for u, ds in after.items() for d in ds)
+    assert moved == sorted((*lsp_start(nb, f), f["code"]) for f in cli_findings(nb))
+    assert moved != sorted((u, d.range.start.line, d.range.start.character, d.code) for u, ds in got.items()
+                           for d in ds if u != new)
+
+    # saving re-checks the notebook; a config change (the client watches config files for the server) too
+    mark = len(client.published)
+    client.notebook_document_did_save(types.DidSaveNotebookDocumentParams(
+        notebook_document=types.NotebookDocumentIdentifier(uri=nb.uri)))
+    assert set(await published_since(client, mark, [c["uri"] for c in nb.cells])) == {c["uri"] for c in nb.cells}
+    (root / "karpathy-lint.toml").write_text('ignore = ["KL308"]\n')
+    assert any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in client.registrations)
+    mark = len(client.published)
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+        uri=(root / "karpathy-lint.toml").as_uri(), type=types.FileChangeType.Created)]))
+    after = await published_since(client, mark, [c["uri"] for c in nb.cells])
+    assert "KL308" in {code for *_, code in moved}
+    assert "KL308" not in {d.code for ds in after.values() for d in ds}
+    assert {d.code for ds in after.values() for d in ds} >= {"KL202", "KL203"}
 
     # closing the notebook: an empty publish for every cell
     mark = len(client.published)

@@ -89,8 +89,10 @@ class Notebooks:
         state = _Open(nb.uri, nb.version, list(nb.cells))
         for doc in params.cell_text_documents:
             self._put(state, doc)
+        self._refresh(state)
         self._open[nb.uri] = state
-        return self.get(nb.uri)  # type: ignore[return-value]
+        assert state.view is not None
+        return state.view
 
     def _put(self, state: _Open, item: types.TextDocumentItem) -> None:
         state.texts[item.uri] = types.TextDocumentItem(uri=item.uri, language_id=item.language_id,
@@ -108,19 +110,23 @@ class Notebooks:
         if state is None:
             return []
         state.version = params.notebook_document.version
-        state.view = None
-        cells = params.change.cells
+        try:
+            return self._apply(state, params.change.cells, encoding)
+        finally:
+            self._refresh(state)
+
+    def _apply(self, state: _Open, cells: types.NotebookDocumentCellChanges | None, encoding: str) -> list[str]:
         if cells is None:
             return []  # only the notebook's metadata changed: nothing the linter reads
         removed: list[str] = []
         if cells.structure is not None:
             array = cells.structure.array
             state.cells[array.start : array.start + array.delete_count] = list(array.cells or [])
-            for item in cells.structure.did_open or []:
-                self._put(state, item)
-            for ident in cells.structure.did_close or []:
+            for ident in cells.structure.did_close or []:  # closed first: a moved cell may close and reopen
                 self._drop(state, ident.uri)
                 removed.append(ident.uri)
+            for item in cells.structure.did_open or []:
+                self._put(state, item)
         by_uri = {c.document: i for i, c in enumerate(state.cells)}
         for cell in cells.data or []:
             if cell.document in by_uri:
@@ -152,23 +158,24 @@ class Notebooks:
         return cells
 
     def get(self, uri: str) -> NotebookView | None:
+        """The notebook's current version (built on the event loop: a lint thread only reads it)."""
         state = self._open.get(uri)
-        if state is None:
-            return None
-        if state.view is None:
-            cells = []
-            for c in state.cells:
-                item = state.texts.get(c.document)
-                if item is None:
-                    continue  # a cell the client did not sync (another language): not in the notebook we lint
-                cells.append(CellDoc(c.document, c.kind == types.NotebookCellKind.Markup, item.language_id,
-                                     item.text, item.version))
-            state.view = NotebookView(uri, uri_to_path(uri), state.version, tuple(cells), notebook_json(cells))
-        return state.view
+        return state.view if state is not None else None
+
+    @staticmethod
+    def _refresh(state: _Open) -> None:
+        cells = []
+        for c in state.cells:
+            item = state.texts.get(c.document)
+            if item is None:
+                continue  # a cell the client did not sync (another language): not in the notebook we lint
+            cells.append(CellDoc(c.document, c.kind == types.NotebookCellKind.Markup, item.language_id,
+                                 item.text, item.version))
+        state.view = NotebookView(state.uri, uri_to_path(state.uri), state.version, tuple(cells), notebook_json(cells))
 
     def owner(self, cell_uri: str) -> str | None:
         """The uri of the open notebook holding the cell, or None."""
         return self._cell_owner.get(cell_uri)
 
     def all(self) -> list[NotebookView]:
-        return [v for v in (self.get(u) for u in list(self._open)) if v is not None]
+        return [s.view for s in list(self._open.values()) if s.view is not None]
