@@ -355,3 +355,25 @@ def test_render_shows_notebooks_and_the_server_lints_their_cells(tmp_path):
                         DiagnosticStyle(None))
     placed = {(c.uri, d.code, d.range.start.line) for c, _, diagnostics in got.cells for d in diagnostics}
     assert ("code", "KL101", 0) in placed and not any(u == "title" for u, _, _ in placed)
+
+
+def test_cell_edits_strict_refuses_a_fix_no_single_cell_holds():
+    """The editor's quick fixes move a fix's edits into cells strictly: one edit on text no cell holds (the
+    header docstring's quotes) or on masked IPython syntax voids the whole fix; `--fix` drops just that edit."""
+    from karpathy_lint.model import Edit
+    from karpathy_lint.notebook.document import read_notebook
+    from karpathy_lint.notebook.fix import cell_edits
+    from karpathy_lint.notebook.virtual import build_virtual
+
+    nb = read_notebook(jupyter_text(notebook(SEEDED)))
+    virtual, cmap, _ = build_virtual(nb, Settings().tag)
+    assert virtual.startswith(b'r"""')
+    marker = virtual.index(b"#karpathy")
+    good = Edit(marker, marker + 1, "# K")
+    assert cell_edits(cmap, [good], strict=True) == {3: [Edit(marker - cmap.segments[2].vstart,
+                                                            marker - cmap.segments[2].vstart + 1, "# K")]}
+    quotes = Edit(0, 4, "")
+    magic = cmap.masked[0][0]  # the masked `%time torch.zeros(1)` of cell 3
+    for bad in (quotes, Edit(magic, magic + 1, "x")):
+        assert cell_edits(cmap, [good, bad], strict=True) is None
+        assert set(cell_edits(cmap, [good, bad]) or {}) == {3}
