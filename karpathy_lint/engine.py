@@ -16,6 +16,7 @@ from functools import lru_cache
 from karpathy_lint.files import InputError, decode, split_bom
 from karpathy_lint.languages import language_for, not_readable_message
 from karpathy_lint.model import Finding, SourceModel
+from karpathy_lint.reads import Recorder, Stamp
 from karpathy_lint.registry import all_rules, enabled_codes
 from karpathy_lint.rule import Rule
 from karpathy_lint.suppressions import collect as collect_suppressions
@@ -29,6 +30,8 @@ class FileResult:
     error: str | None = None  # one line: why the file could not be checked
     syntax_error: bool = False
     source: bytes | None = None  # the bytes linted, kept only for `--fix` on a file with fixes
+    # other files the rules read (path, mtime_ns, size), e.g. an imported sibling module: the cache checks them
+    reads: tuple[Stamp, ...] = ()
 
 
 def enabled_rules(settings, path: str) -> tuple[type[Rule], ...]:
@@ -141,7 +144,9 @@ def lint_source(path: str, source: bytes, settings, utf8: bool = False) -> FileR
         # whatever the selection, a file that could not be checked is said (stderr, summary, exit 2)
         result.error = f"syntax error on line {e.line}: {e.message} (file not checked)"
     result.syntax_error = e is not None
-    result.findings = check_model(model, settings)
+    with Recorder() as read:
+        result.findings = check_model(model, settings)
+    result.reads = tuple(read.values())
     return result
 
 
