@@ -372,3 +372,63 @@ async def test_neovim_is_offered_no_notebook_sync(client: EditorClient):
     result = await client.start(client_capabilities(PROFILES["neovim"]), folders=[str(client.root)])
     assert result.capabilities.notebook_document_sync is None
     assert result.capabilities.text_document_sync is not None
+
+
+def vscode_with_pull() -> types.ClientCapabilities:
+    """What vscode-languageclient 8+ declares on top of the recorded profile: notebook sync, pull
+    diagnostics (`textDocument/diagnostic`) and `workspace/diagnostic/refresh`."""
+    caps = vscode_with_notebooks()
+    caps.text_document.diagnostic = types.DiagnosticClientCapabilities(dynamic_registration=True,
+                                                                       related_document_support=False)
+    caps.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+    return caps
+
+
+async def pull(client: EditorClient, u: str) -> list[types.Diagnostic]:
+    report = await client.text_document_diagnostic_async(types.DocumentDiagnosticParams(
+        text_document=types.TextDocumentIdentifier(uri=u), identifier="karpathy-lint"))
+    assert report.kind == "full"
+    return list(report.items)
+
+
+@pytest.mark.asyncio
+async def test_pull_diagnostics_for_clients_that_can_refresh(client: EditorClient):
+    """A client that pulls and can be told to pull again gets pull diagnostics and no push at all: the
+    same findings, for files and notebook cells; a config change asks it to pull again. (Neovim declares
+    pull but not refresh, so it gets push: see test_server.py.)"""
+    root = client.root
+    result = await client.start(vscode_with_pull(), folders=[str(root)])
+    assert result.capabilities.diagnostic_provider.identifier == "karpathy-lint"
+    nb = Notebook(client, root / "lecture.ipynb", CELLS)
+    nb.open()
+    data = Path(__file__).parent / "data"
+    py = (data / "clean_router.py").read_text().replace("# Karpathy: keep the best", "# karpathy: keep the best")
+    path = root / "router.py"
+    path.write_text(py)
+    client.open(path.as_uri(), py)
+    assert "KL301" in {d.code for d in await pull(client, path.as_uri())}
+    cells = {c["uri"]: await pull(client, c["uri"]) for c in nb.cells}
+    shown = sorted((u, d.range.start.line, d.range.start.character, d.code) for u, ds in cells.items() for d in ds)
+    assert shown == sorted((*lsp_start(nb, f), f["code"]) for f in cli_findings(nb))
+    # an edit, then a pull: the current text's findings
+    at = MARKER_LINE.index("#karpathy") + 1
+    col = units_of(MARKER_LINE[:at], "utf-16")
+    nb.edit(4, [types.TextEdit(range=types.Range(start=types.Position(line=1, character=col),
+                                                 end=types.Position(line=1, character=col + 1)), new_text=" K")])
+    assert "KL301" not in {d.code for d in await pull(client, nb.uri_of(4))}
+    # a config change: the server asks the client to pull again, and the pull sees the new settings
+    refreshes = client.diagnostic_refresh_count
+    (root / "karpathy-lint.toml").write_text('ignore = ["KL301"]\n')
+    client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[types.FileEvent(
+        uri=(root / "karpathy-lint.toml").as_uri(), type=types.FileChangeType.Created)]))
+    for _ in range(2000):
+        if client.diagnostic_refresh_count > refreshes:
+            break
+        await asyncio.sleep(0.01)
+    assert client.diagnostic_refresh_count > refreshes
+    assert "KL301" not in {d.code for d in await pull(client, path.as_uri())}
+    nb.close()
+    client.text_document_did_close(types.DidCloseTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=path.as_uri())))
+    await client.shutdown_session()
+    assert client.published == []  # never a push to a pull client

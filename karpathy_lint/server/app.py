@@ -103,6 +103,11 @@ class KarpathyServer(LanguageServer):
         self._poller: asyncio.Task | None = None
         self.init_settings = self.config.global_settings  # from the initialization options
         self.shut_down = False  # `shutdown` came before `exit`: the exit code is 0, else 1
+        # pull diagnostics (`textDocument/diagnostic`) for clients that can also be told to pull again
+        # (`workspace/diagnostic/refresh`); every other client gets pushed ones: never both
+        self.pull = False
+        self.pulled: dict[str, list[types.Diagnostic]] = {}  # uri -> the latest diagnostics, for pulls
+        self.config_diagnostics: dict[str, list[types.Diagnostic]] = {}  # config file uri -> its problem
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -143,11 +148,33 @@ class KarpathyServer(LanguageServer):
             return Outcome(None, [])  # a cell also opened as a text document: its notebook speaks for it
         return lint_document(doc.uri, doc.version, doc.text, doc.path, self.encoding, self.config, self.style)
 
+    def send(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
+        """A document's diagnostics: published (push), or kept for the client's next pull."""
+        diagnostics = diagnostics + self.config_diagnostics.get(uri, [])
+        if self.pull:
+            self.pulled[uri] = diagnostics
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        """Lint after a change (push); a pull client asks when it wants them, and the lint runs then."""
+        if not self.pull:
+            self.scheduler.schedule(uri, delay)
+
+    def forget(self, uri: str) -> None:
+        """A document (or cell) left: its findings go (an empty publish; a pull client drops them itself)."""
+        self.scheduler.cancel(uri)
+        self.snapshots.pop(uri, None)
+        if self.pull:
+            self.pulled.pop(uri, None)
+        else:
+            self.send(uri, [])
+
     def clear_cells(self, uris) -> None:
-        """Empty publishes for cells that left (closed, or removed from their notebook)."""
+        """Cells that left (closed, or removed from their notebook)."""
         for uri in uris:
-            self.snapshots.pop(uri, None)
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+            self.forget(uri)
 
     def _publish(self, doc, outcome: Outcome | NotebookOutcome) -> None:
         if isinstance(outcome, NotebookOutcome):
@@ -159,8 +186,7 @@ class KarpathyServer(LanguageServer):
             self.snapshots[doc.uri] = outcome.snapshot
         else:
             self.snapshots.pop(doc.uri, None)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=outcome.diagnostics, version=doc.version))
+        self.send(doc.uri, outcome.diagnostics, doc.version)
         if outcome.config_stamp and doc.path:
             self._stamps.setdefault(doc.path, outcome.config_stamp)
         if outcome.config_error is not None:
@@ -172,8 +198,7 @@ class KarpathyServer(LanguageServer):
                 self.snapshots[cell.uri] = snap
             else:
                 self.snapshots.pop(cell.uri, None)
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=diagnostics, version=cell.version))
+            self.send(cell.uri, diagnostics, cell.version)
         if outcome.config_stamp and view.path:
             self._stamps.setdefault(view.path, outcome.config_stamp)
         if outcome.config_error is not None:
@@ -214,6 +239,11 @@ class KarpathyServer(LanguageServer):
         return snap if current(snap) else None
 
     def relint_all(self) -> None:
+        if self.pull:  # the client pulls again, and each pull lints the document's current version
+            self.snapshots.clear()
+            self.pulled.clear()
+            self.workspace_diagnostic_refresh(None)
+            return
         for doc in self.documents.all():
             self.scheduler.schedule(doc.uri, 0)
         for view in self.notebooks.all():
@@ -241,15 +271,17 @@ class KarpathyServer(LanguageServer):
             message = message[len(error.path) + 2:]
         diag = types.Diagnostic(range=rng, message=message, severity=types.DiagnosticSeverity.Error, source=SOURCE)
         self.config_problems[error.path] = str(error)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=path_to_uri(error.path), diagnostics=[diag]))
+        uri = path_to_uri(error.path)
+        self.config_diagnostics[uri] = [diag]
+        self.send(uri, [])
 
     def reload_config(self, why: str) -> None:
         self.log(f"reloading configuration ({why})")
         self.config.reset()
         self.logged.clear()
+        self.config_diagnostics.clear()
         for path in list(self.config_problems):
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=path_to_uri(path), diagnostics=[]))
+            self.send(path_to_uri(path), [])
         self.config_problems.clear()
         self._stamps = {}
         self.relint_all()
@@ -313,6 +345,13 @@ def initialize(ls: KarpathyServer, params: types.InitializeParams) -> None:
     if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
         ls.scheduler.delay = debounce / 1000
     ls.config.global_settings = ls.init_settings = editor_settings(options, ls._settings_warning)
+    caps = params.capabilities
+    if (getattr(caps.text_document, "diagnostic", None) is not None
+            and getattr(getattr(caps.workspace, "diagnostics", None), "refresh_support", False)):
+        ls.pull = True  # pygls advertises the provider from this registration
+    if ls.pull and types.TEXT_DOCUMENT_DIAGNOSTIC not in ls.protocol.fm.features:
+        ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+            identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False))(pull_diagnostics)
     folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
     if not params.workspace_folders and (params.root_uri or params.root_path):
         folders = [uri_to_path(params.root_uri) if params.root_uri else params.root_path]
@@ -360,12 +399,12 @@ def shutdown(ls: KarpathyServer, params) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: KarpathyServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.scheduler.schedule(params.text_document.uri, 0)
+    ls.schedule(params.text_document.uri, 0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: KarpathyServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.scheduler.schedule(params.text_document.uri)
+    ls.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -374,7 +413,7 @@ def did_save(ls: KarpathyServer, params: types.DidSaveTextDocumentParams) -> Non
     if path and os.path.basename(path) in CONFIG_NAMES:
         ls.reload_config(f"{os.path.basename(path)} saved")
     elif ls.documents.get(params.text_document.uri) is not None:
-        ls.scheduler.schedule(params.text_document.uri, 0)
+        ls.schedule(params.text_document.uri, 0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -383,8 +422,7 @@ def did_close(ls: KarpathyServer, params: types.DidCloseTextDocumentParams) -> N
     ls.scheduler.cancel(uri)
     if ls.notebooks.owner(uri) is not None:
         return  # a cell also opened as a text document: its notebook still speaks for it
-    ls.snapshots.pop(uri, None)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    ls.forget(uri)
 
 
 # -- notebooks (LSP 3.17 notebook document sync) -----------------------------------------------------------
@@ -392,18 +430,18 @@ def did_close(ls: KarpathyServer, params: types.DidCloseTextDocumentParams) -> N
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
 def notebook_did_open(ls: KarpathyServer, params: types.DidOpenNotebookDocumentParams) -> None:
-    ls.scheduler.schedule(params.notebook_document.uri, 0)
+    ls.schedule(params.notebook_document.uri, 0)
 
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
 def notebook_did_change(ls: KarpathyServer, params: types.DidChangeNotebookDocumentParams) -> None:
-    ls.scheduler.schedule(params.notebook_document.uri)
+    ls.schedule(params.notebook_document.uri)
 
 
 @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
 def notebook_did_save(ls: KarpathyServer, params: types.DidSaveNotebookDocumentParams) -> None:
     if ls.notebooks.get(params.notebook_document.uri) is not None:
-        ls.scheduler.schedule(params.notebook_document.uri, 0)
+        ls.schedule(params.notebook_document.uri, 0)
 
 
 # -- workspace ------------------------------------------------------------------------------------------
@@ -451,6 +489,18 @@ async def code_action(ls: KarpathyServer, params: types.CodeActionParams):
     loop = asyncio.get_running_loop()
     found = await loop.run_in_executor(ls.scheduler.pool, actions.code_actions, snap, params, ls.caps, ls.style)
     return found or None
+
+
+async def pull_diagnostics(ls: KarpathyServer, params: types.DocumentDiagnosticParams):
+    """`textDocument/diagnostic`: the findings of the document's (or cell's) current version, linted now
+    if needed; always a full report."""
+    uri = params.text_document.uri
+    if ls.current(uri) is not None or ls.notebooks.owner(uri) is not None:
+        await ls.snapshot(uri)
+    items = ls.pulled.get(uri)
+    if items is None:
+        items = ls.config_diagnostics.get(uri, [])
+    return types.RelatedFullDocumentDiagnosticReport(items=items)
 
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
