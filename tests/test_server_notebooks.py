@@ -364,6 +364,14 @@ async def test_excluded_notebook_and_clients_without_notebook_sync(client: Edito
     client.open(path.as_uri(), path.read_text(encoding="utf-8"), "json")  # the notebook's JSON as a text file
     assert await client.diagnostics_for(path.as_uri(), version=1) == []
     assert all(p.uri != nb.uri_of(4) for p in client.published[seen:])
+    # a cell whose text is not valid Unicode (a lone surrogate, escaped in the JSON-RPC message): one
+    # diagnostic saying so, on the first cell; the server keeps serving
+    broken = Notebook(client, root / "broken.ipynb", [("markdown", "# Title"), ("code", "x = '\ud800'\n")])
+    broken.open()
+    (said,) = await client.diagnostics_for(broken.uri_of(1), version=1)
+    assert "not valid Unicode" in said.message and said.source == "karpathy-lint"
+    assert await client.diagnostics_for(broken.uri_of(2), version=1) == []
+    assert await client.diagnostics_for(nb.uri_of(4), version=1)
 
 
 @pytest.mark.asyncio

@@ -1,6 +1,6 @@
 """Linting documents off the event loop: a per-document debounce, newest version wins.
 
-Each document has at most one pending timer. A change restarts it; when it
+Each document (a notebook counts as one) has at most one pending timer. A change restarts it; when it
 fires, the text of that version is linted on a worker thread (the engine and
 config resolution, unchanged), and the result is published only if the
 document still has that version. A lint whose version went stale before it
@@ -90,7 +90,12 @@ def lint_notebook(view: NotebookView, encoding: str, config: WorkspaceConfig,
     empty.config_error, empty.config_stamp = error, stamp
     if settings is None:
         return empty
-    result = lint_source(view.path, view.text.encode("utf-8"), settings)
+    try:
+        source = view.text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escaped in the JSON-RPC text: said, never a crash
+        empty.cells[0] = (view.cells[0], None, [error_diagnostic("a cell holds text that is not valid Unicode")])
+        return empty
+    result = lint_source(view.path, source, settings)
     by_cell: dict[int, list] = {}
     for f in result.findings:
         by_cell.setdefault(max((f.cell or 1) - 1, 0), []).append(f)
