@@ -225,6 +225,7 @@ class KarpathyServer(LanguageServer):
         cell = view.cell(uri) if view is not None else None
         if view is None or cell is None:
             return None
+
         def current(snap: actions.Snapshot | None) -> bool:
             now = self.notebooks.get(notebook)
             return (snap is not None and snap.notebook is not None and now is not None
