@@ -8,11 +8,10 @@ every config file.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from karpathy_lint.registry import all_options, resolve_selector
 
@@ -38,8 +37,9 @@ class ConfigError(Exception):
         self.path, self.key = path, key
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """The settings of one config file (a NamedTuple: immutable, hashable, cheap to create at start-up)."""
+
     select: tuple[str, ...] = ("ALL",)
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -79,20 +79,20 @@ class Settings:
         fields = {k: v for k, v in values.items() if k in _FIELDS}
         options = dict(self.options)
         options.update((k, v) for k, v in values.items() if k not in _FIELDS)
-        return dataclasses.replace(self, options=tuple(sorted(options.items())), **fields)
+        return self._replace(options=tuple(sorted(options.items())), **fields)
 
     def fingerprint(self) -> str:
         """A stable text for cache keys: every value that changes results."""
         cached = _FINGERPRINTS.get(self)  # once per distinct Settings, not once per file
         if cached is None:
-            values = dataclasses.asdict(self)
+            values = self._asdict()
             values.pop("source", None)
             cached = _FINGERPRINTS[self] = repr(sorted(values.items()))
         return cached
 
 
 _FINGERPRINTS: dict[Settings, str] = {}
-_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
+_FIELDS = frozenset(Settings._fields)
 
 
 # key in TOML -> (field name, kind)
@@ -301,7 +301,7 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
         raise ConfigError("\n".join(problems), where, bad_keys[0])
     if "project" in values:
         values["project_from"] = "config"
-    return dataclasses.replace(base, root=str(path.parent), source=str(path)).updated(**values)
+    return base._replace(root=str(path.parent), source=str(path)).updated(**values)
 
 
 def _did_you_mean(word: str, known) -> str:
@@ -328,7 +328,7 @@ def selection_adjuster(select: tuple[str, ...], extend_select: tuple[str, ...], 
             changes["extend_select"] = tuple(settings.extend_select) + tuple(extend_select)
         if ignore:
             changes["ignore"] = tuple(settings.ignore) + tuple(ignore)
-        return dataclasses.replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+        return settings._replace(**changes) if changes else settings  # type: ignore[arg-type]
 
     return adjust
 
@@ -348,7 +348,7 @@ class ConfigResolver:
             config = settings_from_file(Path(config_file))
             self._fixed = self._apply(_named(config, os.path.dirname(os.path.abspath(config_file))))
         elif isolated:
-            self._fixed = self._apply(dataclasses.replace(Settings(), root=default_root or os.getcwd()))
+            self._fixed = self._apply(Settings(root=default_root or os.getcwd()))
 
     def _apply(self, settings: Settings) -> Settings:
         return self.adjust(settings) if self.adjust else settings
@@ -377,7 +377,7 @@ class ConfigResolver:
             if parent and parent != directory:
                 found = _named(self.for_directory(parent), directory, nearest_only=True)
             else:
-                found = self._apply(dataclasses.replace(Settings(), root=self.default_root or os.getcwd()))
+                found = self._apply(Settings(root=self.default_root or os.getcwd()))
         self._by_dir[directory] = found
         return found
 
@@ -395,7 +395,7 @@ def _named(settings: Settings, directory: str, nearest_only: bool = False) -> Se
         if os.path.isfile(candidate):
             name = pyproject_name(Path(candidate))
             if name:
-                return dataclasses.replace(settings, project=name, project_from="pyproject")
+                return settings._replace(project=name, project_from="pyproject")
         parent = os.path.dirname(probe)
         if nearest_only or parent == probe:
             return settings

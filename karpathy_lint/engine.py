@@ -10,7 +10,6 @@ cookie is decoded as Python decodes it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from karpathy_lint.files import InputError, decode, split_bom
@@ -23,15 +22,21 @@ from karpathy_lint.suppressions import collect as collect_suppressions
 from karpathy_lint.suppressions import file_ignored_in_text
 
 
-@dataclass
 class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None  # one line: why the file could not be checked
-    syntax_error: bool = False
-    source: bytes | None = None  # the bytes linted, kept only for `--fix` on a file with fixes
-    # other files the rules read (path, mtime_ns, size), e.g. an imported sibling module: the cache checks them
-    reads: tuple[Stamp, ...] = ()
+    """One file's findings; `error` is one line saying why it could not be checked; `source` holds the
+    bytes linted, kept only for `--fix` on a file with fixes; `reads` the other files the rules read
+    (path, mtime_ns, size), e.g. an imported sibling module: the cache checks them."""
+
+    __slots__ = ("path", "findings", "error", "syntax_error", "source", "reads")
+
+    def __init__(self, path: str, findings: list[Finding] | None = None, error: str | None = None,
+                 syntax_error: bool = False, source: bytes | None = None, reads: tuple[Stamp, ...] = ()) -> None:
+        self.path = path
+        self.findings = findings if findings is not None else []
+        self.error = error
+        self.syntax_error = syntax_error
+        self.source = source
+        self.reads = reads
 
 
 def enabled_rules(settings, path: str) -> tuple[type[Rule], ...]:
