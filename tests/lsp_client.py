@@ -208,6 +208,11 @@ def _width(ch: str, encoding: str) -> int:
     return 2 if ord(ch) > 0xFFFF else 1
 
 
+def units_of(text: str, encoding: str) -> int:
+    """The length of `text` in `encoding` units (UTF-16: an emoji is two, a CJK character one)."""
+    return sum(_width(ch, encoding) for ch in text)
+
+
 def offset_of(text: str, pos: types.Position, encoding: str) -> int:
     """Index into `text` (code points) of an LSP position."""
     starts = _line_starts(text)

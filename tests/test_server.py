@@ -347,6 +347,9 @@ async def test_bad_key_is_a_diagnostic_on_that_key(client: EditorClient):
     assert "unknown key `select-all`" in bad.message
     assert "KL202" in {d.code for d in await client.diagnostics_for(u, version=1)}
     assert any("select-all" in m.message for m in client.log_messages)
+    # the user opens pyproject.toml to fix it: the key stays underlined in the open document
+    client.open(uri(pyproject), pyproject.read_text(), "toml")
+    assert [d.message for d in await client.diagnostics_for(uri(pyproject), version=1)] == [bad.message]
     # repaired: the config diagnostic is cleared and the settings apply again
     pyproject.write_text(good)
     config_changed(client, pyproject)
