@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lsprotocol import types
 
 from karpathy_lint.server.documents import uri_to_path
-from karpathy_lint.server.positions import Position, apply_change
+from karpathy_lint.server.positions import apply_changes
 
 NOTEBOOK_TYPE = "jupyter-notebook"
 # the cells the linter reads: Python code cells, and markdown cells (the header is one)
@@ -135,16 +135,7 @@ class Notebooks:
             found = state.texts.get(content.document.uri)
             if found is None:
                 continue
-            item = found
-            text = item.text
-            for change in content.changes:
-                rng = getattr(change, "range", None)
-                if rng is None:
-                    text = change.text
-                else:
-                    text = apply_change(text, Position(rng.start.line, rng.start.character),
-                                        Position(rng.end.line, rng.end.character), change.text, encoding)
-            item.text, item.version = text, content.document.version
+            found.text, found.version = apply_changes(found.text, content.changes, encoding), content.document.version
         return [u for u in removed if u not in by_uri]
 
     def close(self, uri: str) -> list[str]:

@@ -140,3 +140,15 @@ def apply_change(text: str, start: Position | None, end: Position | None, new_te
         a, b = b, a
     data = index.data
     return (data[:a] + new_text.encode("utf-8", "surrogatepass") + data[b:]).decode("utf-8", "surrogatepass")
+
+
+def apply_changes(text: str, changes, encoding: str) -> str:
+    """`text` after a `didChange`'s content changes, in order (each with a `range`, or none for the whole text)."""
+    for change in changes:
+        rng = getattr(change, "range", None)
+        if rng is None:
+            text = change.text
+        else:
+            text = apply_change(text, Position(rng.start.line, rng.start.character),
+                                Position(rng.end.line, rng.end.character), change.text, encoding)
+    return text
