@@ -170,6 +170,15 @@ def make_client() -> EditorClient:
     return client
 
 
+async def code_actions(client: EditorClient, u: str, diags, only=None) -> list:
+    """The code actions the server offers for `diags` of document `u` (at the first one's range, else 0:0)."""
+    rng = diags[0].range if diags else types.Range(start=types.Position(line=0, character=0),
+                                                   end=types.Position(line=0, character=0))
+    return await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=u), range=rng,
+        context=types.CodeActionContext(diagnostics=list(diags), only=only))) or []
+
+
 def edits_of(edit: types.WorkspaceEdit, uri: str, capabilities) -> list[types.TextEdit]:
     """The text edits a workspace edit makes to `uri`, checked against the client's capabilities."""
     ws = getattr(getattr(capabilities, "workspace", None), "workspace_edit", None)

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("pygls")
 pytest_lsp = pytest.importorskip("pytest_lsp")
 
-from lsp_client import PROFILES, SERVER, EditorClient, column_of, make_client
+from lsp_client import PROFILES, SERVER, EditorClient, code_actions, column_of, make_client
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pytest_lsp import ClientServerConfig, client_capabilities
@@ -92,14 +92,6 @@ def codes_by_line(diags) -> dict[int, set[str]]:
 
 def line_index(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n")
-
-
-async def code_actions(client: EditorClient, u: str, diags, only=None):
-    rng = diags[0].range if diags else types.Range(start=types.Position(line=0, character=0),
-                                                   end=types.Position(line=0, character=0))
-    return await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=u), range=rng,
-        context=types.CodeActionContext(diagnostics=list(diags), only=only))) or []
 
 
 # -- the main path: diagnostics, quick fix, fix-all, hover, shutdown ---------------------------------------

@@ -20,7 +20,7 @@ pytest.importorskip("pygls")
 pytest_lsp = pytest.importorskip("pytest_lsp")
 pytest.importorskip("nbformat")
 
-from lsp_client import PROFILES, SERVER, EditorClient, apply_text_edit, edits_of, make_client, units_of
+from lsp_client import PROFILES, SERVER, EditorClient, apply_text_edit, code_actions, edits_of, make_client, units_of
 from lsprotocol import types
 from nbhelp import header_source, jupyter_text, notebook
 from pygls.exceptions import JsonRpcInvalidParams
@@ -186,14 +186,6 @@ async def published_since(client: EditorClient, mark: int, uris: list[str]) -> d
             break
         await asyncio.sleep(0.01)
     return {p.uri: list(p.diagnostics) for p in client.published[mark:]}
-
-
-async def code_actions(client: EditorClient, u: str, diags, only=None):
-    rng = diags[0].range if diags else types.Range(start=types.Position(line=0, character=0),
-                                                   end=types.Position(line=0, character=0))
-    return await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=u), range=rng,
-        context=types.CodeActionContext(diagnostics=list(diags), only=only))) or []
 
 
 @pytest.mark.asyncio
