@@ -3,7 +3,6 @@
 lines and placeholders, the title, and the settings a merge runs with."""
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -38,7 +37,7 @@ class Result:
 
 def merge_settings(settings):
     """The user's settings with only the safe Function List fixes selected."""
-    return dataclasses.replace(settings, select=MERGE_CODES, extend_select=())
+    return settings._replace(select=MERGE_CODES, extend_select=())
 
 
 def default_title(path: str) -> str:

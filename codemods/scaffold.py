@@ -24,7 +24,6 @@ fails a check raises `ScaffoldError` (one line) and the file is left alone.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import os
 import re
 import warnings
@@ -380,7 +379,7 @@ def with_project_name(path: str, settings):
 
     from karpathy_lint.config import repository_name
 
-    return dataclasses.replace(settings, project=repository_name(path))
+    return settings._replace(project=repository_name(path))
 
 
 def create_new(path: str, settings, module: str | None = None) -> Result:

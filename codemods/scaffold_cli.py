@@ -109,83 +109,84 @@ def _run_stdin(resolver, module, check, diff, quiet, stdin_filename, adopt_comme
     return ExitCode.CLEAN
 
 
+class _Tally:
+    """What one run did, counted file by file; printed once at the end and turned into the exit code."""
+
+    def __init__(self, dry: bool, diff: bool, quiet: bool) -> None:
+        self.dry, self.diff, self.quiet = dry, diff, quiet  # dry: --check or --diff, nothing is written
+        self.changed = self.unchanged = self.errors = 0
+
+    def error(self, path: str, message: str) -> None:
+        _error(path, message)
+        self.errors += 1
+
+    def done(self, result) -> None:
+        if not result.changed:
+            self.unchanged += 1
+            return
+        self.changed += 1
+        if self.diff:
+            sys.stdout.write(unified_diff(result.path, result.old, result.new))
+        if not self.quiet:
+            click.echo(f"{result.path}: {WOULD[result.action] if self.dry else result.action}", err=True)
+
+    def finish(self) -> int:
+        if not self.quiet:
+            done = "would change" if self.dry else "changed"
+            tail = f", {self.errors} error{'s' if self.errors != 1 else ''}" if self.errors else ""
+            click.echo(f"{self.changed} file{'s' if self.changed != 1 else ''} {done}, {self.unchanged} unchanged{tail}",
+                       err=True)
+        if self.errors:
+            return ExitCode.ERROR
+        return ExitCode.FINDINGS if self.dry and self.changed else ExitCode.CLEAN
+
+
 def _run_paths(paths: list[str], resolver, module, check, diff, quiet, force_exclude=False,
                adopt_comments=False, new=False) -> int:
-    existing = [p for p in paths if os.path.lexists(p)]
-    missing = [p for p in paths if not os.path.lexists(p)]
-    found = discover(existing, resolver, force_exclude)
-    errors = 0
-    changed = 0
-    unchanged = 0
+    tally = _Tally(dry=check or diff, diff=diff, quiet=quiet)
+    found = discover([p for p in paths if os.path.lexists(p)], resolver, force_exclude)
     for path, message in found.errors:
-        _error(path, message)
-        errors += 1
-
-    def report(result) -> None:
-        nonlocal changed, unchanged
-        if not result.changed:
-            unchanged += 1
-            return
-        changed += 1
-        if diff:
-            sys.stdout.write(unified_diff(result.path, result.old, result.new))
-        if not quiet:
-            verb = WOULD[result.action] if (check or diff) else result.action
-            click.echo(f"{result.path}: {verb}", err=True)
-
-    for path in missing:
-        if not new:  # a typo must not create a file
-            _error(path, "does not exist (use --new to create it from the template)")
-            errors += 1
-            continue
-        settings = resolver.for_path(path)
-        try:
-            result = create_new(path, settings, module)
-        except ScaffoldError as exc:
-            _error(path, str(exc))
-            errors += 1
-            continue
-        if not (check or diff):
-            try:
-                with open(path, "xb") as fh:  # never clobber a file that appeared meanwhile
-                    fh.write(result.new)
-            except OSError as exc:
-                _error(path, exc.strerror or str(exc))
-                errors += 1
-                continue
-        report(result)
-
+        tally.error(path, message)
+    for path in (p for p in paths if not os.path.lexists(p)):
+        if new:
+            _create(path, resolver, module, tally)
+        else:  # a typo must not create a file
+            tally.error(path, "does not exist (use --new to create it from the template)")
     for path in found.files:
-        settings = resolver.for_path(path)
-        try:
-            source = read_bytes(path)
-            result = _scaffold(path, source, settings, module, adopt_comments)
-        except (InputError, ScaffoldError, AdoptError) as exc:
-            _error(path, str(exc))
-            errors += 1
-            continue
-        except Exception as exc:  # a bug of ours must not cost the user a file: report it, touch nothing
-            _error(path, f"internal error ({type(exc).__name__}: {exc}); file left untouched")
-            errors += 1
-            continue
-        if result.changed and not (check or diff):
-            try:
-                write_atomic(os.path.realpath(path), result.new)  # a symlink stays a symlink
-            except OSError as exc:
-                _error(path, f"cannot write: {exc.strerror or exc}")
-                errors += 1
-                continue
-        report(result)
+        _repair(path, resolver, module, adopt_comments, tally)
+    return tally.finish()
 
-    if not quiet:
-        done = "would change" if (check or diff) else "changed"
-        tail = f", {errors} error{'s' if errors != 1 else ''}" if errors else ""
-        click.echo(f"{changed} file{'s' if changed != 1 else ''} {done}, {unchanged} unchanged{tail}", err=True)
-    if errors:
-        return ExitCode.ERROR
-    if (check or diff) and changed:
-        return ExitCode.FINDINGS
-    return ExitCode.CLEAN
+
+def _create(path: str, resolver, module, tally: _Tally) -> None:
+    """`--new` on a path that does not exist: the template, written only if nothing appeared there meanwhile."""
+    settings = resolver.for_path(path)  # a ConfigError ends the run (main prints it), as for every command
+    try:
+        result = create_new(path, settings, module)
+        if not tally.dry:
+            with open(path, "xb") as fh:  # never clobber a file that appeared meanwhile
+                fh.write(result.new)
+    except ScaffoldError as exc:
+        return tally.error(path, str(exc))
+    except OSError as exc:
+        return tally.error(path, exc.strerror or str(exc))
+    tally.done(result)
+
+
+def _repair(path: str, resolver, module, adopt_comments: bool, tally: _Tally) -> None:
+    """An existing file: header added or Function List merged, written atomically; on any error left untouched."""
+    settings = resolver.for_path(path)  # outside the try: a ConfigError is the user's, not an internal error
+    try:
+        result = _scaffold(path, read_bytes(path), settings, module, adopt_comments)
+    except (InputError, ScaffoldError, AdoptError) as exc:
+        return tally.error(path, str(exc))
+    except Exception as exc:  # a bug of ours must not cost the user a file: report it, touch nothing
+        return tally.error(path, f"internal error ({type(exc).__name__}: {exc}); file left untouched")
+    if result.changed and not tally.dry:
+        try:
+            write_atomic(os.path.realpath(path), result.new)  # a symlink stays a symlink
+        except OSError as exc:
+            return tally.error(path, f"cannot write: {exc.strerror or exc}")
+    tally.done(result)
 
 
 if __name__ == "__main__":  # pragma: no cover

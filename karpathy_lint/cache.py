@@ -1,9 +1,11 @@
 """A content-hash cache of findings.
 
 Key: sha256 of the tool version, the resolved settings, the file's path and
-its bytes. One small JSON file per entry, written atomically (temp file +
-rename), so two runs at once never corrupt it; an entry that fails to load
-for any reason is ignored and rewritten.
+its bytes. An entry also lists the other files its rules read (an imported
+sibling module, for KL501) with their stamps; a lookup where one of them
+changed is a miss. One small JSON file per entry, written atomically (temp
+file + rename), so two runs at once never corrupt it; an entry that fails to
+load for any reason is ignored and rewritten.
 """
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ import karpathy_lint
 from karpathy_lint.engine import FileResult
 from karpathy_lint.files import write_atomic
 from karpathy_lint.model import Edit, Finding, Fix
+from karpathy_lint.reads import unchanged
 
 DEFAULT_DIR = ".karpathy_lint_cache"
-LAYOUT = "v2"
+LAYOUT = "v3"  # v3: entries list the other files read ("reads")
 
 
 def cache_root(cache_dir: str | None, project_dir: str | None = None) -> str:
@@ -62,6 +65,7 @@ def to_json(result: FileResult) -> dict:
         "version": _version(),
         "error": result.error,
         "syntax_error": result.syntax_error,
+        "reads": [list(stamp) for stamp in result.reads],
         "findings": [
             [f.line, f.column, f.end_line, f.end_column, f.code, f.name, f.message, f.severity, f.symbol,
              None if f.fix is None else [f.fix.applicability, f.fix.message, [_edit_dict(e) for e in f.fix.edits]],
@@ -81,7 +85,8 @@ def from_json(path: str, data: dict) -> FileResult:
             fx = Fix(intern(app), tuple(Edit(*e) for e in edits), msg)  # type: ignore[arg-type]  # valid_entry checked it
         findings.append(Finding(path, line, col, eline, ecol, intern(code), intern(name), message, intern(severity),
                                 fx, symbol, cell, cell_id))
-    return FileResult(path=path, findings=findings, error=data.get("error"), syntax_error=bool(data.get("syntax_error")))
+    return FileResult(path=path, findings=findings, error=data.get("error"), syntax_error=bool(data.get("syntax_error")),
+                      reads=tuple((p, m, s) for p, m, s in data.get("reads", ())))
 
 
 _INT = int
@@ -94,6 +99,11 @@ def valid_entry(data) -> bool:
         return False
     if data.get("error") is not None or not isinstance(data.get("syntax_error"), bool):
         return False  # entries are only written for files that were checked
+    reads = data.get("reads")
+    if not isinstance(reads, list) or not all(
+            isinstance(r, list) and len(r) == 3 and type(r[0]) is _STR and type(r[1]) is _INT and type(r[2]) is _INT
+            for r in reads):
+        return False
     findings = data.get("findings")
     if not isinstance(findings, list):
         return False
@@ -126,14 +136,15 @@ def lookup(root: str, key: str) -> dict | None:
     """The stored payload for `key`, or None on a miss.
 
     Missing, truncated, half-written, binary, stale or wrongly-typed entries
-    are all misses: the file is checked again and the entry rewritten.
+    are all misses, and so is an entry one of whose other files read has
+    changed since: the file is checked again and the entry rewritten.
     """
     try:
         with open(_entry_path(root, key), "rb") as fh:
             data = json.loads(fh.read())
     except Exception:  # corrupt, half-written, old layout: recompute and rewrite
         return None
-    return data if valid_entry(data) else None
+    return data if valid_entry(data) and (not data["reads"] or unchanged(data["reads"])) else None
 
 
 def store(root: str, key: str, payload: dict) -> None:

@@ -8,11 +8,9 @@ every config file.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 from karpathy_lint.registry import all_options, resolve_selector
 
@@ -38,8 +36,9 @@ class ConfigError(Exception):
         self.path, self.key = path, key
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """The settings of one config file (a NamedTuple: immutable, hashable, cheap to create at start-up)."""
+
     select: tuple[str, ...] = ("ALL",)
     extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -79,20 +78,20 @@ class Settings:
         fields = {k: v for k, v in values.items() if k in _FIELDS}
         options = dict(self.options)
         options.update((k, v) for k, v in values.items() if k not in _FIELDS)
-        return dataclasses.replace(self, options=tuple(sorted(options.items())), **fields)
+        return self._replace(options=tuple(sorted(options.items())), **fields)
 
     def fingerprint(self) -> str:
         """A stable text for cache keys: every value that changes results."""
         cached = _FINGERPRINTS.get(self)  # once per distinct Settings, not once per file
         if cached is None:
-            values = dataclasses.asdict(self)
+            values = self._asdict()
             values.pop("source", None)
             cached = _FINGERPRINTS[self] = repr(sorted(values.items()))
         return cached
 
 
 _FINGERPRINTS: dict[Settings, str] = {}
-_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
+_FIELDS = frozenset(Settings._fields)
 
 
 # key in TOML -> (field name, kind)
@@ -185,10 +184,11 @@ TABLE = "karpathy-lint"
 TABLE_ALIAS = "karpathy_lint"  # the import name: accepted, as many write it first
 
 
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: str) -> dict:
     tomllib = _tomllib()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            data = tomllib.loads(fh.read())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}", str(path)) from None
     except UnicodeDecodeError:
@@ -198,7 +198,7 @@ def _read_toml(path: Path) -> dict:
     return data
 
 
-def _tool_table(path: Path, data: dict) -> dict | None:
+def _tool_table(path: str, data: dict) -> dict | None:
     """`[tool.karpathy-lint]` (or its alias `[tool.karpathy_lint]`) of a pyproject; None if absent."""
     tool = data.get("tool", {})
     if not isinstance(tool, dict):
@@ -218,7 +218,7 @@ def _tool_table(path: Path, data: dict) -> dict | None:
 _WARNED: set[tuple[str, str]] = set()
 
 
-def _warn_near_miss(path: Path, tool: dict) -> None:
+def _warn_near_miss(path: str, tool: dict) -> None:
     """A `[tool.karpathy-lnt]` or `[tool.karpathy]` is a typo, not a choice: say it is not read."""
     import difflib
 
@@ -230,15 +230,15 @@ def _warn_near_miss(path: Path, tool: dict) -> None:
                              f"did you mean [tool.{TABLE}]?\n")
 
 
-def _load_table(path: Path) -> dict | None:
+def _load_table(path: str) -> dict | None:
     """The karpathy-lint table of a config file; None if it has none."""
     data = _read_toml(path)
-    if path.name == "pyproject.toml":
+    if os.path.basename(path) == "pyproject.toml":
         return _tool_table(path, data)
     return data
 
 
-def pyproject_name(path: Path) -> str:
+def pyproject_name(path: str) -> str:
     """`[project].name` of a pyproject.toml, or "" (unreadable files are the config reader's to report)."""
     try:
         project = _read_toml(path).get("project", {})
@@ -261,11 +261,11 @@ def repository_name(path: str) -> str:
         probe = parent
 
 
-def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
-    path = path.resolve()
+def settings_from_file(path: str | os.PathLike[str], _seen: tuple[str, ...] = ()) -> Settings:
+    path = os.path.realpath(path)
     if path in _seen:
         raise ConfigError(f"{path}: `extend` forms a cycle")
-    if not path.is_file():
+    if not os.path.isfile(path):
         raise ConfigError(f"{path}: config file not found")
     table = _load_table(path)
     if table is None:
@@ -276,7 +276,7 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
         target = table["extend"]
         if not isinstance(target, str):
             raise ConfigError(f"{where}: `extend` must be a path string", where, "extend")
-        base = settings_from_file((path.parent / target), _seen + (path,))
+        base = settings_from_file(os.path.join(os.path.dirname(path), target), _seen + (path,))
     values: dict = {}
     problems: list[str] = []
     bad_keys: list[str] = []
@@ -301,7 +301,7 @@ def settings_from_file(path: Path, _seen: tuple[Path, ...] = ()) -> Settings:
         raise ConfigError("\n".join(problems), where, bad_keys[0])
     if "project" in values:
         values["project_from"] = "config"
-    return dataclasses.replace(base, root=str(path.parent), source=str(path)).updated(**values)
+    return base._replace(root=os.path.dirname(path), source=path).updated(**values)
 
 
 def _did_you_mean(word: str, known) -> str:
@@ -328,7 +328,7 @@ def selection_adjuster(select: tuple[str, ...], extend_select: tuple[str, ...], 
             changes["extend_select"] = tuple(settings.extend_select) + tuple(extend_select)
         if ignore:
             changes["ignore"] = tuple(settings.ignore) + tuple(ignore)
-        return dataclasses.replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+        return settings._replace(**changes) if changes else settings  # type: ignore[arg-type]
 
     return adjust
 
@@ -345,10 +345,10 @@ class ConfigResolver:
         self._by_dir: dict[str, Settings] = {}
         self._fixed: Settings | None = None
         if config_file is not None:
-            config = settings_from_file(Path(config_file))
+            config = settings_from_file(config_file)
             self._fixed = self._apply(_named(config, os.path.dirname(os.path.abspath(config_file))))
         elif isolated:
-            self._fixed = self._apply(dataclasses.replace(Settings(), root=default_root or os.getcwd()))
+            self._fixed = self._apply(Settings(root=default_root or os.getcwd()))
 
     def _apply(self, settings: Settings) -> Settings:
         return self.adjust(settings) if self.adjust else settings
@@ -369,15 +369,15 @@ class ConfigResolver:
         for name in CONFIG_NAMES:
             candidate = os.path.join(directory, name)
             if os.path.isfile(candidate):
-                if _load_table(Path(candidate)) is not None:
-                    found = self._apply(_named(settings_from_file(Path(candidate)), directory))
+                if _load_table(candidate) is not None:
+                    found = self._apply(_named(settings_from_file(candidate), directory))
                     break
         if found is None:
             parent = os.path.dirname(directory)
             if parent and parent != directory:
                 found = _named(self.for_directory(parent), directory, nearest_only=True)
             else:
-                found = self._apply(dataclasses.replace(Settings(), root=self.default_root or os.getcwd()))
+                found = self._apply(Settings(root=self.default_root or os.getcwd()))
         self._by_dir[directory] = found
         return found
 
@@ -393,9 +393,9 @@ def _named(settings: Settings, directory: str, nearest_only: bool = False) -> Se
     while True:
         candidate = os.path.join(probe, "pyproject.toml")
         if os.path.isfile(candidate):
-            name = pyproject_name(Path(candidate))
+            name = pyproject_name(candidate)
             if name:
-                return dataclasses.replace(settings, project=name, project_from="pyproject")
+                return settings._replace(project=name, project_from="pyproject")
         parent = os.path.dirname(probe)
         if nearest_only or parent == probe:
             return settings

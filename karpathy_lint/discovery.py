@@ -10,7 +10,6 @@ on the command line is always checked, unless `--force-exclude` is given
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from karpathy_lint.languages import language_for
@@ -22,10 +21,14 @@ DEFAULT_EXCLUDES = (
 )
 
 
-@dataclass
 class Discovery:
-    files: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    """The files to check, and the paths that could not be read (path, message)."""
+
+    __slots__ = ("files", "errors")
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        self.errors: list[tuple[str, str]] = []
 
 
 @lru_cache(maxsize=256)

@@ -10,25 +10,33 @@ cookie is decoded as Python decodes it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from karpathy_lint.files import InputError, decode, split_bom
 from karpathy_lint.languages import language_for, not_readable_message
 from karpathy_lint.model import Finding, SourceModel
+from karpathy_lint.reads import Recorder, Stamp
 from karpathy_lint.registry import all_rules, enabled_codes
 from karpathy_lint.rule import Rule
 from karpathy_lint.suppressions import collect as collect_suppressions
 from karpathy_lint.suppressions import file_ignored_in_text
 
 
-@dataclass
 class FileResult:
-    path: str
-    findings: list[Finding] = field(default_factory=list)
-    error: str | None = None  # one line: why the file could not be checked
-    syntax_error: bool = False
-    source: bytes | None = None  # the bytes linted, kept only for `--fix` on a file with fixes
+    """One file's findings; `error` is one line saying why it could not be checked; `source` holds the
+    bytes linted, kept only for `--fix` on a file with fixes; `reads` the other files the rules read
+    (path, mtime_ns, size), e.g. an imported sibling module: the cache checks them."""
+
+    __slots__ = ("path", "findings", "error", "syntax_error", "source", "reads")
+
+    def __init__(self, path: str, findings: list[Finding] | None = None, error: str | None = None,
+                 syntax_error: bool = False, source: bytes | None = None, reads: tuple[Stamp, ...] = ()) -> None:
+        self.path = path
+        self.findings = findings if findings is not None else []
+        self.error = error
+        self.syntax_error = syntax_error
+        self.source = source
+        self.reads = reads
 
 
 def enabled_rules(settings, path: str) -> tuple[type[Rule], ...]:
@@ -141,7 +149,9 @@ def lint_source(path: str, source: bytes, settings, utf8: bool = False) -> FileR
         # whatever the selection, a file that could not be checked is said (stderr, summary, exit 2)
         result.error = f"syntax error on line {e.line}: {e.message} (file not checked)"
     result.syntax_error = e is not None
-    result.findings = check_model(model, settings)
+    with Recorder() as read:
+        result.findings = check_model(model, settings)
+    result.reads = tuple(read.values())
     return result
 
 

@@ -6,7 +6,6 @@ to report what is left), and that last parse is the file's final result.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple, TextIO
 
 from karpathy_lint.diff import unified_diff
@@ -103,5 +102,6 @@ def fix_files(results: list[FileResult], resolver, *, unsafe: bool,
             out.append(r)
         else:
             write_atomic(r.path, fixed.source)
-            out.append(dataclasses.replace(fixed.result, source=None))
+            done = fixed.result
+            out.append(FileResult(done.path, done.findings, done.error, done.syntax_error, reads=done.reads))  # no bytes
     return out, total

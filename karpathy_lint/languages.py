@@ -10,8 +10,7 @@ template), nothing else.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from karpathy_lint.model import HeaderForm
 
@@ -19,8 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from karpathy_lint.model import SourceModel
 
 
-@dataclass(frozen=True)
-class LanguageSpec:
+class LanguageSpec(NamedTuple):
     name: str  # what `SourceModel.language`, `Rule.languages` and examples say
     label: str  # how messages name it
     suffixes: tuple[str, ...]  # lower case, with the dot

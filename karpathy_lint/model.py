@@ -4,15 +4,17 @@ Parsing (tree-sitter, once per file) fills a `SourceModel`; every rule reads
 only this model. Positions are byte offsets into `SourceModel.source` plus
 1-based line numbers; `SourceModel.position` turns a byte offset into the
 1-based (line, column) pair that reports show (columns count characters).
-"""
-from __future__ import annotations
 
+The values are NamedTuples and the two mutable holders plain `__slots__`
+classes: this module is imported by every run, and a dataclass (or a string
+annotation, hence no `from __future__ import annotations` here) costs compiled
+code at class creation, a large part of a one-file run's start-up.
+"""
 import bisect
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import add
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -24,8 +26,7 @@ DefinitionKind = Literal["function", "class", "method", "property", "kernel", "d
 NoteStatus = Literal["ok", "malformed", "empty"]
 
 
-@dataclass(frozen=True, slots=True)
-class Edit:
+class Edit(NamedTuple):
     """Replace source[start:end] (bytes) with `content`."""
 
     start: int
@@ -39,15 +40,13 @@ class Edit:
     cell: int | None = None  # notebooks: the 1-based cell the positions are in
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     applicability: Applicability
     edits: tuple[Edit, ...]
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderLine:
+class HeaderLine(NamedTuple):
     """One line of the header block, decoration (` * `) already stripped.
 
     `start` is the byte offset in the file where `text` begins; `prefix` is the
@@ -60,8 +59,7 @@ class HeaderLine:
     prefix: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(NamedTuple):
     title: str
     kind: SectionKind
     line: int
@@ -74,8 +72,7 @@ class Section:
         return sum(len(hl.text.split()) for hl in self.body)
 
 
-@dataclass(frozen=True, slots=True)
-class ListEntry:
+class ListEntry(NamedTuple):
     """One Function List entry: `name(params) - description`."""
 
     name: str
@@ -91,21 +88,29 @@ class ListEntry:
     malformed: str | None = None  # why the line does not parse as an entry
 
 
-@dataclass(slots=True)
 class Header:
-    kind: HeaderForm
-    start: int
-    end: int
-    lines: tuple[HeaderLine, ...]
-    line: int
-    end_line: int
-    newline: str = "\n"
-    module_line: HeaderLine | None = None
-    module_title: str = ""
-    open_tags: list[HeaderLine] = field(default_factory=list)
-    close_tags: list[HeaderLine] = field(default_factory=list)
-    sections: list[Section] = field(default_factory=list)
-    entries: list[ListEntry] = field(default_factory=list)
+    """The header block: its lines, tags, sections and Function List entries (filled in by parse/header.py)."""
+
+    __slots__ = ("kind", "start", "end", "lines", "line", "end_line", "newline", "module_line", "module_title",
+                 "open_tags", "close_tags", "sections", "entries")
+
+    def __init__(self, kind: HeaderForm, start: int, end: int, lines: tuple[HeaderLine, ...], line: int,
+                 end_line: int, newline: str = "\n") -> None:
+        self.kind = kind
+        self.start, self.end = start, end  # byte offsets of the whole block
+        self.lines = lines
+        self.line, self.end_line = line, end_line
+        self.newline = newline
+        self.module_line: HeaderLine | None = None
+        self.module_title = ""
+        self.open_tags: list[HeaderLine] = []
+        self.close_tags: list[HeaderLine] = []
+        self.sections: list[Section] = []
+        self.entries: list[ListEntry] = []
+
+    def __repr__(self) -> str:
+        return (f"Header(kind={self.kind!r}, lines {self.line}-{self.end_line}, module_title={self.module_title!r}, "
+                f"sections={[s.title for s in self.sections]!r}, entries={len(self.entries)})")
 
     @property
     def is_convention_header(self) -> bool:
@@ -121,8 +126,7 @@ class Header:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Definition:
+class Definition(NamedTuple):
     """A real definition found in the code: what the parser saw, no verdicts.
 
     `kind` says where it sits ("nested": inside a function or a nested class,
@@ -152,8 +156,7 @@ class Definition:
     uncertain: bool = False  # inside a region the parser could not read: never demanded, params not checked
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(NamedTuple):
     """One comment as written: `text` includes the `#` or `//` or `/*`."""
 
     line: int
@@ -164,27 +167,7 @@ class Comment:
     own_line: bool
 
 
-def new_comment(line: int, col: int, start: int, end: int, text: str, own_line: bool) -> Comment:
-    """`Comment(...)` for the parsers, which build one per comment (tens of thousands in a big header): the
-    same frozen object, its slots filled directly instead of through the frozen class's per-field
-    `object.__setattr__` (half the time)."""
-    c = _new(Comment)
-    _set_line(c, line)
-    _set_col(c, col)
-    _set_start(c, start)
-    _set_end(c, end)
-    _set_text(c, text)
-    _set_own_line(c, own_line)
-    return c
-
-
-_new = object.__new__
-_set_line, _set_col, _set_start, _set_end, _set_text, _set_own_line = (
-    vars(Comment)[name].__set__ for name in ("line", "col", "start", "end", "text", "own_line"))
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
+class Note(NamedTuple):
     """An inline marker comment plus its continuation lines.
 
     `status` is "ok" for `# Karpathy: text`, "malformed" for a misspelt marker,
@@ -202,52 +185,58 @@ class Note:
     own_line: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class SyntaxProblem:
+class SyntaxProblem(NamedTuple):
     line: int
     col: int
     message: str
+
+
+def _line_starts(source: bytes) -> list[int]:
+    """Byte offset of the start of every line: 0, then the running sum of the line lengths, each with its
+    `\n` (in C, no Python step per line)."""
+    return list(accumulate(map(add, map(len, source.split(b"\n")[:-1]), repeat(1)), initial=0))
 
 
 class CellPlacement(Protocol):
     """Where positions of a notebook's virtual source lie in its cells (`notebook.virtual.CellMap`
     implements it); the core asks it only to move a finding into its cell."""
 
-    def place(self, model: SourceModel, finding: Finding) -> Finding: ...
+    def place(self, model: "SourceModel", finding: "Finding") -> "Finding": ...
 
 
-@dataclass
 class SourceModel:
-    path: str
-    language: Language
-    source: bytes
-    text: str
-    header: Header | None = None
-    definitions: list[Definition] = field(default_factory=list)
-    comments: list[Comment] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    code_lines: int = 0
-    last_code_line: int = 0
-    syntax_error: SyntaxProblem | None = None
-    newline: str = "\n"
-    line_starts: list[int] = field(default_factory=list)
-    # byte ranges the parser could not read (CUDA/C++ ERROR nodes); rules stay conservative next to them
-    unparsed: list[tuple[int, int]] = field(default_factory=list)
-    # the tree-sitter tree the parser built, kept so that derived views (parse/names.py) are computed lazily
-    # from it instead of re-parsing; never pickled or sent between processes (only findings are)
-    tree: Any = field(default=None, repr=False, compare=False)
-    # derived views (Function List parity, the name index), computed on first use by `view`
-    views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    # notebooks: the map from this (virtual) source back to the notebook's cells (notebook.virtual.CellMap)
-    cells: CellPlacement | None = field(default=None, repr=False, compare=False)
+    """One parsed file. `tree` is the tree-sitter tree the parser built, kept so that derived views
+    (parse/names.py) are computed lazily from it instead of re-parsing; `views` holds those views
+    (see `view`); `cells` maps a notebook's virtual source back to its cells. None of the three is
+    ever pickled or sent between processes (only findings are)."""
 
-    def __post_init__(self) -> None:
-        if not self.line_starts:
-            # 0, then one past each `\n`: the running sum of the line lengths, each with its `\n`
-            lines = self.source.split(b"\n")[:-1]
-            self.line_starts = list(accumulate(map(add, map(len, lines), repeat(1)), initial=0))
+    __slots__ = ("path", "language", "source", "text", "header", "definitions", "comments", "notes", "code_lines",
+                 "last_code_line", "syntax_error", "newline", "line_starts", "unparsed", "tree", "views", "cells")
 
-    def view(self, key: str, compute: Callable[[SourceModel], T]) -> T:
+    def __init__(self, path: str, language: Language, source: bytes, text: str) -> None:
+        self.path = path
+        self.language = language
+        self.source = source
+        self.text = text
+        self.header: Header | None = None
+        self.definitions: list[Definition] = []
+        self.comments: list[Comment] = []
+        self.notes: list[Note] = []
+        self.code_lines = 0
+        self.last_code_line = 0
+        self.syntax_error: SyntaxProblem | None = None
+        self.newline = "\n"
+        self.line_starts = _line_starts(source)
+        # byte ranges the parser could not read (CUDA/C++ ERROR nodes); rules stay conservative next to them
+        self.unparsed: list[tuple[int, int]] = []
+        self.tree: Any = None
+        self.views: dict[str, Any] = {}
+        self.cells: CellPlacement | None = None
+
+    def __repr__(self) -> str:
+        return f"SourceModel(path={self.path!r}, language={self.language!r}, {len(self.line_starts)} lines)"
+
+    def view(self, key: str, compute: Callable[["SourceModel"], T]) -> T:
         """The derived view `key` of this file, computed by `compute(self)` on first use and kept."""
         if key not in self.views:
             self.views[key] = compute(self)
@@ -291,8 +280,7 @@ class SourceModel:
         return end
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     path: str
     line: int
     column: int

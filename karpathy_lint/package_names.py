@@ -5,13 +5,16 @@ When the file imports a module of its own package (`from .epi_ops import Scalar`
 import plan` inside torch/), every name that module defines (a function, a class or a member, a parameter,
 a variable, an attribute it sets) is a name of code the prose may describe, not a stale name of this file.
 Only the modules the file imports are read, one level deep, each once per run (read with `ast`: the
-other file is never linted, only asked what it defines).
+other file is never linted, only asked what it defines); each read is recorded (reads.py), so a cached
+result is dropped when one of those modules changes.
 """
 from __future__ import annotations
 
 import ast
 import os
 from functools import lru_cache
+
+from karpathy_lint.reads import note
 
 MAX_BYTES = 2_000_000  # a generated module this large says nothing about the prose
 
@@ -26,7 +29,9 @@ def package_names(path: str, modules) -> frozenset[str]:
     for module in modules:
         found = _module_file(folder, module)
         if found is not None:
-            out |= _defined(found, *_stamp(found))
+            stamp = _stamp(found)
+            note(found, *stamp)  # the cache drops this file's result when that module changes
+            out |= _defined(found, *stamp)
     return frozenset(out)
 
 

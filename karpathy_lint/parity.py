@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from karpathy_lint.model import Definition, ListEntry, SourceModel
@@ -18,13 +17,17 @@ def entry_key(name: str) -> str:
     return name.replace("::", ".")
 
 
-@dataclass
 class Parity:
-    duplicates: list[tuple[ListEntry, ListEntry]] = field(default_factory=list)  # (repeat, first)
-    stale: list[ListEntry] = field(default_factory=list)
-    missing: list[Definition] = field(default_factory=list)
-    params: list[tuple[ListEntry, Definition]] = field(default_factory=list)
-    renamed: list[tuple[ListEntry, Definition]] = field(default_factory=list)
+    """The Function List against the definitions, one list per stage."""
+
+    __slots__ = ("duplicates", "stale", "missing", "params", "renamed")
+
+    def __init__(self) -> None:
+        self.duplicates: list[tuple[ListEntry, ListEntry]] = []  # (repeat, first)
+        self.stale: list[ListEntry] = []
+        self.missing: list[Definition] = []
+        self.params: list[tuple[ListEntry, Definition]] = []
+        self.renamed: list[tuple[ListEntry, Definition]] = []
 
 
 PYTHON_KINDS = ("function", "class", "method", "property")

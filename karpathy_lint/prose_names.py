@@ -32,8 +32,8 @@ import keyword
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from karpathy_lint.package_names import package_names
 from karpathy_lint.parse.names import NameIndex, python_names
@@ -136,11 +136,10 @@ def nearest_name(name: str, candidates) -> str | None:
     return got[0] if got else None
 
 
-@dataclass(frozen=True)
-class Unresolved:
+class Unresolved(NamedTuple):
     """The first component of a chain that names nothing, and the names it may have been renamed from."""
 
-    index: int
+    part: int  # which component of the chain (0: its root)
     candidates: frozenset[str]
 
 

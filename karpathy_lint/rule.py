@@ -7,14 +7,12 @@ a rule is fixable when an INVALID example carries the expected fixed source.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from karpathy_lint.model import Applicability, Edit, Finding, Fix, SourceModel
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """A setting a rule reads: `key` in [tool.karpathy-lint], `settings.<field>` in the rule.
 
     `kind` says what a value must be (and how config validation checks it): "bool",
@@ -33,31 +31,43 @@ class Option:
         return self.key.replace("-", "_")
 
 
-@dataclass(frozen=True)
 class Valid:
-    """Source on which the rule must report nothing."""
+    """Source on which the rule must report nothing (`settings`: rule options or settings fields to apply)."""
 
-    code: str
-    language: str = "python"
-    settings: dict = field(default_factory=dict)
+    __slots__ = ("code", "language", "settings")
+
+    def __init__(self, code: str, language: str = "python", settings: dict | None = None) -> None:
+        self.code = code
+        self.language = language
+        self.settings = settings if settings is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Valid({self.code!r}, language={self.language!r}, settings={self.settings!r})"
 
 
-@dataclass(frozen=True)
 class Invalid:
     """Source on which the rule must report `message` at `line`, `column` (1-based).
 
     `expected_fix` is the whole file after applying this rule's fixes
     (safe and unsafe); when given, the rule must offer a fix that produces it.
+    `count` is the expected number of findings, when it matters.
     """
 
-    code: str
-    line: int | None = None
-    expected_fix: str | None = None
-    column: int | None = None
-    message: str | None = None
-    language: str = "python"
-    settings: dict = field(default_factory=dict)
-    count: int | None = None  # expected number of findings, when it matters
+    __slots__ = ("code", "line", "expected_fix", "column", "message", "language", "settings", "count")
+
+    def __init__(self, code: str, line: int | None = None, expected_fix: str | None = None, column: int | None = None,
+                 message: str | None = None, language: str = "python", settings: dict | None = None,
+                 count: int | None = None) -> None:
+        self.code = code
+        self.line, self.column = line, column
+        self.expected_fix = expected_fix
+        self.message = message
+        self.language = language
+        self.settings = settings if settings is not None else {}
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"Invalid({self.code!r}, line={self.line}, column={self.column}, message={self.message!r})"
 
 
 def _placed(model: SourceModel, e: Edit) -> Edit:

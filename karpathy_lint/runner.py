@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 
 from karpathy_lint.batch import lint_files
 from karpathy_lint.config import ConfigResolver, selection_adjuster, settings_as_toml
@@ -13,32 +12,32 @@ from karpathy_lint.exit_codes import ExitCode
 from karpathy_lint.report import FORMATS, Run, render
 
 
-@dataclass
 class CheckOptions:
-    paths: list[str] = field(default_factory=lambda: ["."])
-    select: tuple[str, ...] = ()
-    extend_select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    fmt: str = "text"
-    config_file: str | None = None
-    isolated: bool = False
-    fix: bool = False
-    unsafe_fixes: bool = False
-    diff: bool = False
-    exit_zero: bool = False
-    quiet: bool = False
-    use_cache: bool = True
-    cache_dir: str | None = None
-    jobs: int = 0
-    force_exclude: bool = False
-    stdin_filename: str | None = None
-    statistics: bool = False
-    output_file: str | None = None
-    show_settings: bool = False
-    show_files: bool = False
-    baseline: str | None = None
-    write_baseline: bool = False
-    report_to_stderr: bool = False  # set for `- --fix`: stdout holds the fixed source
+    """The options of one `check` run (the CLI's flags, by their long names)."""
+
+    def __init__(self, *, paths: list[str] | None = None, select: tuple[str, ...] = (),
+                 extend_select: tuple[str, ...] = (), ignore: tuple[str, ...] = (), fmt: str = "text",
+                 config_file: str | None = None, isolated: bool = False, fix: bool = False,
+                 unsafe_fixes: bool = False, diff: bool = False, exit_zero: bool = False, quiet: bool = False,
+                 use_cache: bool = True, cache_dir: str | None = None, jobs: int = 0, force_exclude: bool = False,
+                 stdin_filename: str | None = None, statistics: bool = False, output_file: str | None = None,
+                 show_settings: bool = False, show_files: bool = False, baseline: str | None = None,
+                 write_baseline: bool = False) -> None:
+        self.paths = paths if paths is not None else ["."]
+        self.select, self.extend_select, self.ignore = select, extend_select, ignore
+        self.fmt = fmt
+        self.config_file, self.isolated = config_file, isolated
+        self.fix, self.unsafe_fixes, self.diff = fix, unsafe_fixes, diff
+        self.exit_zero, self.quiet = exit_zero, quiet
+        self.use_cache, self.cache_dir = use_cache, cache_dir
+        self.jobs = jobs
+        self.force_exclude = force_exclude
+        self.stdin_filename = stdin_filename
+        self.statistics = statistics
+        self.output_file = output_file
+        self.show_settings, self.show_files = show_settings, show_files
+        self.baseline, self.write_baseline = baseline, write_baseline
+        self.report_to_stderr = False  # set for `- --fix`: stdout holds the fixed source
 
 
 # -- the command -----------------------------------------------------------------------------

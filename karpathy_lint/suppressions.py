@@ -12,7 +12,6 @@ KL002 (`unused-suppression`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from karpathy_lint.model import Finding, SourceModel
 from karpathy_lint.registry import resolve_selector
@@ -23,26 +22,32 @@ HEADER_DIRECTIVE = re.compile(r"\s*(?:#|//)?\s*karpathy-lint:\s*(?:file-ignore|i
 ALL = "*"
 
 
-@dataclass(eq=False)
 class Directive:
     """One directive as written: where it stands and what each named rule resolved to."""
 
-    kind: str  # "ignore" or "file-ignore"
-    line: int
-    start: int  # byte offsets of the directive text itself (`karpathy-lint: ...]`)
-    end: int
-    names: tuple[tuple[str, frozenset[str]], ...]  # (as written, codes); (("", {ALL}),) for a bare directive
-    comment: tuple[int, int] | None = None  # the whole comment, when the directive is all of it
-    used: set[str] = field(default_factory=set)  # codes this directive hid
+    __slots__ = ("kind", "line", "start", "end", "names", "comment", "used")
+
+    def __init__(self, kind: str, line: int, start: int, end: int, names: tuple[tuple[str, frozenset[str]], ...],
+                 comment: tuple[int, int] | None = None) -> None:
+        self.kind = kind  # "ignore" or "file-ignore"
+        self.line = line
+        self.start, self.end = start, end  # byte offsets of the directive text itself (`karpathy-lint: ...]`)
+        self.names = names  # (as written, codes); (("", {ALL}),) for a bare directive
+        self.comment = comment  # the whole comment, when the directive is all of it
+        self.used: set[str] = set()  # codes this directive hid
 
     def codes(self) -> set[str]:
         return set().union(*(c for _, c in self.names))
 
 
-@dataclass
 class Suppressions:
-    directives: list[Directive] = field(default_factory=list)
-    def_lines: dict[str, int] = field(default_factory=dict)  # qualname -> line of its `def`
+    """A file's directives, and the line of each definition's `def` (qualname -> line)."""
+
+    __slots__ = ("directives", "def_lines")
+
+    def __init__(self) -> None:
+        self.directives: list[Directive] = []
+        self.def_lines: dict[str, int] = {}
 
     def hides(self, finding: Finding) -> bool:
         keys = {finding.code, ALL}

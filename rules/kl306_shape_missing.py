@@ -1,6 +1,5 @@
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 from karpathy_lint.shapes.format import problems, shapes
-from karpathy_lint.shapes.notation import find as common_shape
 
 from ._plain import marker, plain_shape_comment
 
@@ -109,9 +108,7 @@ class ShapeMissing(Rule):
         if not settings.require_shape_comments:
             return
         spans = [(n.line, n.end_line, n.text) for n in model.notes if "shape" in n.text]
-        # a shape in a common notation, in any comment (plain or marker)
-        common = sorted(c.line for c in model.comments
-                        if c.text.startswith("#") and common_shape(c.text[1:], settings.marker) is not None)
+        common: list[int] | None = None  # lines of comments with a shape in a common notation: read on first need
         for d in model.definitions:
             if d.name == "__init__":  # constructors build modules; shapes flow in forward
                 continue
@@ -119,8 +116,11 @@ class ShapeMissing(Rule):
             if not calls or (settings.shape_exempt_wrappers and thin_wrapper(d, calls)):
                 continue
             start_line = model.line_of(d.start)
-            has = any(start_line <= lo <= d.end_line and states_shape(text) for lo, _, text in spans) \
-                or any(start_line <= line <= d.end_line for line in common)
+            has = any(start_line <= lo <= d.end_line and states_shape(text) for lo, _, text in spans)
+            if not has:
+                if common is None:
+                    common = _common_shape_lines(model, settings.marker)
+                has = any(start_line <= line <= d.end_line for line in common)
             if not has:
                 what, line = calls[0]
                 hint = f"add `{marker(model, settings)} name shape [dim, ...]`"
@@ -130,6 +130,14 @@ class ShapeMissing(Rule):
                             f"`{marker(model, settings)}` marker")
                 yield self.finding_at_line(model, line, f"`{d.qualname}` does tensor work ({describe(what)} on line "
                                            f"{line}) but no comment states a shape: {hint}", symbol=d.qualname)
+
+
+def _common_shape_lines(model, marker: str) -> list[int]:
+    """The lines of the comments (plain or marker) that state a shape in a common notation."""
+    # imported here for start-up speed: its large patterns compile only for a file with tensor work
+    from karpathy_lint.shapes.notation import find as common_shape
+
+    return sorted(c.line for c in model.comments if c.text.startswith("#") and common_shape(c.text[1:], marker) is not None)
 
 
 # checkpoint I/O: tensors go to or come from disk whole; no shape is computed

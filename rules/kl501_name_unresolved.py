@@ -1,7 +1,6 @@
 import re
 
 from karpathy_lint.model import Edit
-from karpathy_lint.prose_names import Resolver, backticked, close_names, nearest_name
 from karpathy_lint.rule import Invalid, Option, Rule, Valid
 
 STRICT_SECTIONS = ("function_list", "deep_dive")  # sections that describe this file's own code
@@ -24,6 +23,8 @@ def _tokens(model):
 
 
 def _scan(text: str, base: int, language: str):
+    from karpathy_lint.prose_names import backticked  # see `check`: loaded only for prose with a backtick
+
     for index, chain in backticked(text, language):
         yield base + len(text[:index].encode()), chain
 
@@ -122,6 +123,10 @@ class NameUnresolved(Rule):
         tokens = _tokens(model)
         if not tokens:
             return
+        # imported here for start-up speed: a file whose header and notes hold no backtick never loads
+        # the resolver, the parse/names walk or the package-name tables
+        from karpathy_lint.prose_names import Resolver, close_names, nearest_name
+
         # the Python index comes from the tree the parser kept (one query, run only now); None when the
         # file is not Python 3 this interpreter parses (`print "x"`)
         resolver = Resolver(model, settings.allowed_names)
@@ -129,7 +134,7 @@ class NameUnresolved(Rule):
             found = resolver.unresolved(chain, strict)
             if found is None:
                 continue
-            index, candidates = found.index, found.candidates
+            index, candidates = found.part, found.candidates
             parts = re.split(r"(\.|::)", chain)
             comps = parts[::2]
             bad = comps[index]

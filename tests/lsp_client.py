@@ -170,6 +170,15 @@ def make_client() -> EditorClient:
     return client
 
 
+async def code_actions(client: EditorClient, u: str, diags, only=None) -> list:
+    """The code actions the server offers for `diags` of document `u` (at the first one's range, else 0:0)."""
+    rng = diags[0].range if diags else types.Range(start=types.Position(line=0, character=0),
+                                                   end=types.Position(line=0, character=0))
+    return await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=u), range=rng,
+        context=types.CodeActionContext(diagnostics=list(diags), only=only))) or []
+
+
 def edits_of(edit: types.WorkspaceEdit, uri: str, capabilities) -> list[types.TextEdit]:
     """The text edits a workspace edit makes to `uri`, checked against the client's capabilities."""
     ws = getattr(getattr(capabilities, "workspace", None), "workspace_edit", None)
@@ -206,6 +215,11 @@ def _width(ch: str, encoding: str) -> int:
     if encoding == "utf-8":
         return len(ch.encode("utf-8"))
     return 2 if ord(ch) > 0xFFFF else 1
+
+
+def units_of(text: str, encoding: str) -> int:
+    """The length of `text` in `encoding` units (UTF-16: an emoji is two, a CJK character one)."""
+    return sum(_width(ch, encoding) for ch in text)
 
 
 def offset_of(text: str, pos: types.Position, encoding: str) -> int:

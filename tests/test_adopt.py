@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import difflib
 
 from click.testing import CliRunner
@@ -95,7 +94,7 @@ def test_python_every_kind_of_comment():
 
 def test_shapes_rewritten_are_read_as_shapes():
     new = adopt_comments("m.py", PY.encode(), S)
-    s = dataclasses.replace(S, select=("KL306", "KL307"))
+    s = S._replace(select=("KL306", "KL307"))
     assert lint_source("m.py", new, s).findings == []
 
 

@@ -97,9 +97,7 @@ def test_changing_config_invalidates(tmp_path, counter):
     assert counter == paths
     counter.clear()
     # a command-line selection is part of the resolved settings too
-    import dataclasses
-
-    narrowed = ConfigResolver(adjust=lambda s: dataclasses.replace(s, select=("KL3",)))
+    narrowed = ConfigResolver(adjust=lambda s: s._replace(select=("KL3",)))
     run(paths, tmp_path / "c", narrowed)
     assert counter == paths
 
@@ -235,3 +233,29 @@ def test_two_runs_at_once_leave_a_valid_cache_and_identical_output(tmp_path):
     assert {p.suffix or p.name for p in target.rglob("*") if p.is_file()} == {".json", ".gitignore"}
     warm = run_cli("--cache-dir", target, "--format", "json", src, cwd=tmp_path)
     assert warm.stdout == uncached.stdout
+
+
+def test_a_change_in_an_imported_sibling_module_invalidates_the_importer(tmp_path, counter):
+    # KL501 asks `from .epi_ops import Scalar` what epi_ops defines: the importer's entry depends on epi_ops.py
+    pkg = tmp_path / "quack"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    ops = pkg / "epi_ops.py"
+    ops.write_text("class Scalar:\n    def begin(self, gemm, param):\n        return param\n")
+    user = pkg / "epi_composable.py"
+    user.write_text('"""Each op\'s hooks can assume their `param` is non-None."""\nfrom .epi_ops import Scalar\n\n\n'
+                    "def to_params(ops):\n    params = [op for op in ops]\n    return params\n")
+    # `param` is one letter from the local `params`: a stale name, unless the imported epi_ops defines it
+    cache_dir = tmp_path / "cache"
+
+    def kl501():
+        return [f.code for _, _, _, fs in run([str(user)], cache_dir) for f in fs if f.code == "KL501"]
+
+    assert kl501() == [] and counter == [str(user)]
+    assert kl501() == [] and counter == [str(user)]  # a hit: nothing changed
+    # `param` is gone (the stamp is mtime and size: a real edit changes at least one; this one both)
+    ops.write_text("class Scalar:\n    def begin(self, gemm, v):\n        return v\n")
+    assert kl501() == ["KL501"] and counter == [str(user)] * 2  # a miss: the sibling changed, not the file
+    assert kl501() == ["KL501"] and counter == [str(user)] * 2
+    ops.unlink()
+    assert kl501() == ["KL501"] and counter == [str(user)] * 3

@@ -4,9 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from karpathy_lint.cli import main
+from clihelp import lint
 
 try:
     import tomllib
@@ -16,33 +14,30 @@ except ModuleNotFoundError:  # Python 3.10: the tomli backport is a dependency t
 FINDINGS = "def f(x):\n    return x\n"  # no header: KL101
 
 
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
 
 def test_output_format_is_accepted_everywhere(tmp_path):
     f = tmp_path / "f.py"
     f.write_text(FINDINGS)
     for flag in ("--output-format", "--format"):
-        r = invoke("--no-cache", flag, "json", f)
+        r = lint("--no-cache", flag, "json", f)
         assert r.exit_code == 1 and json.loads(r.stdout)[0]["code"] == "KL101"
-    r = invoke("rule", "KL101", "--format", "json")
+    r = lint("rule", "KL101", "--format", "json")
     assert r.exit_code == 0 and json.loads(r.stdout)
-    r = invoke("verify-shapes", "--help")
+    r = lint("verify-shapes", "--help")
     assert "--output-format" in r.stdout
 
 
 def test_top_level_help_shows_the_check_options():
-    r = invoke("--help")
+    r = lint("--help")
     assert r.exit_code == 0
     for option in ("--select", "--fix", "--output-format", "--statistics", "--show-files"):
         assert option in r.stdout, option
 
 
 def test_mistyped_subcommand_gets_did_you_mean():
-    r = CliRunner().invoke(main, ["chekc"])
+    r = lint("chekc")
     assert r.exit_code == 2 and "did you mean `check`?" in r.stderr
-    r = CliRunner().invoke(main, ["claen"])
+    r = lint("claen")
     assert r.exit_code == 2 and "did you mean `clean`?" in r.stderr
 
 
@@ -50,7 +45,7 @@ def test_mistyped_subcommand_gets_did_you_mean():
 def test_statistics_prints_only_the_table(tmp_path, fmt):
     f = tmp_path / "f.py"
     f.write_text(FINDINGS)
-    r = invoke("--no-cache", "--select", "KL101", "--statistics", "--output-format", fmt, f)
+    r = lint("--no-cache", "--select", "KL101", "--statistics", "--output-format", fmt, f)
     assert r.exit_code == 1
     if fmt in ("json", "sarif"):
         rows = json.loads(r.stdout)
@@ -69,7 +64,7 @@ def test_show_files_lists_what_would_be_checked(tmp_path):
     (tmp_path / "notes.txt").write_text("no\n")
     (tmp_path / "pyproject.toml").write_text('[tool.karpathy-lint]\nexclude = ["skip.py"]\n')
     (tmp_path / "skip.py").write_text("x = 1\n")
-    r = invoke("--show-files", tmp_path)
+    r = lint("--show-files", tmp_path)
     assert r.exit_code == 0
     assert r.stdout.splitlines() == [str(tmp_path / "a.py"), str(tmp_path / "sub" / "k.cu")]
 
@@ -81,7 +76,7 @@ def test_show_settings_is_pasteable_toml_with_exclusion_and_rules(tmp_path):
     (tmp_path / "gen").mkdir()
     target = tmp_path / "gen" / "out.py"
     target.write_text("x = 1\n")
-    r = invoke("--show-settings", target)
+    r = lint("--show-settings", target)
     assert r.exit_code == 0
     data = tomllib.loads(r.stdout)
     table = data["tool"]["karpathy-lint"]
@@ -95,13 +90,13 @@ def test_show_settings_is_pasteable_toml_with_exclusion_and_rules(tmp_path):
     # pasted back, the same settings come out
     (tmp_path / "copy").mkdir()
     (tmp_path / "copy" / "pyproject.toml").write_text(r.stdout)
-    again = invoke("--show-settings", tmp_path / "copy" / "x.py")
+    again = lint("--show-settings", tmp_path / "copy" / "x.py")
     assert tomllib.loads(again.stdout)["tool"]["karpathy-lint"] == table
     # the defaults too (no project name: left out, as a key may not be empty)
     (tmp_path / "bare").mkdir()
-    defaults = invoke("--show-settings", "--isolated", tmp_path / "bare" / "x.py").stdout
+    defaults = lint("--show-settings", "--isolated", tmp_path / "bare" / "x.py").stdout
     (tmp_path / "bare" / "pyproject.toml").write_text(defaults)
-    assert invoke("--show-settings", tmp_path / "bare" / "x.py").exit_code == 0
+    assert lint("--show-settings", tmp_path / "bare" / "x.py").exit_code == 0
 
 
 def test_cache_lives_at_the_project_root_and_clean_finds_it(tmp_path, monkeypatch):
@@ -111,9 +106,9 @@ def test_cache_lives_at_the_project_root_and_clean_finds_it(tmp_path, monkeypatc
     sub.mkdir(parents=True)
     (sub / "m.py").write_text("x = 1\n")
     monkeypatch.chdir(sub)
-    r = invoke("m.py")
+    r = lint("m.py")
     assert r.exit_code == 1
     assert (tmp_path / ".karpathy_lint_cache").is_dir() and not (sub / ".karpathy_lint_cache").exists()
-    r = invoke("clean")
+    r = lint("clean")
     assert r.exit_code == 0 and f"removed {tmp_path / '.karpathy_lint_cache'}" in r.stdout
     assert not (tmp_path / ".karpathy_lint_cache").exists()

@@ -2,8 +2,6 @@
 List descriptions from the definitions' docstrings, and never a KL501 finding with them (issue 20)."""
 from __future__ import annotations
 
-import dataclasses
-
 from karpathy_lint.codemods.scaffold import scaffold_source
 
 from karpathy_lint.config import Settings
@@ -49,7 +47,7 @@ def balance_loss(scores):
 
 
 def _kl501(data: bytes) -> list[str]:
-    s = dataclasses.replace(S, select=("KL501",))
+    s = S._replace(select=("KL501",))
     return sorted(f.message for f in lint_source("router.py", data, s).findings)
 
 

@@ -23,6 +23,11 @@ NOT_NEEDED = {
     "rich",  # not a terminal: no colour, no progress bar
     "tree_sitter_cuda", "karpathy_lint.parse.cuda",  # a Python file
     "karpathy_lint.render", "pygments", "jinja2", "markdown_it",  # `render` only
+    # no backtick in the header or the notes: KL501 never needs the name resolver
+    "karpathy_lint.prose_names", "karpathy_lint.parse.names", "karpathy_lint.package_names",
+    "karpathy_lint.notebook",  # a .py file
+    "karpathy_lint.shapes.notation",  # every function doing tensor work states its shape the convention's way
+    "dataclasses",  # the records a run makes are NamedTuples and __slots__ classes: no generated code at start-up
 }
 
 

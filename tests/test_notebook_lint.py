@@ -317,9 +317,10 @@ def test_notebook_on_stdin_without_a_name_is_never_read_as_python(tmp_path):
     assert scaffold.returncode == 2 and "--stdin-filename NAME.ipynb" in scaffold.stderr and not scaffold.stdout
 
 
-def test_render_shows_notebooks_and_the_server_leaves_them_alone(tmp_path):
-    """The site renders a notebook (walked or named) as a page of its cells; the language server, whose
-    positions would be cells, publishes nothing for one."""
+def test_render_shows_notebooks_and_the_server_lints_their_cells(tmp_path):
+    """The site renders a notebook (walked or named) as a page of its cells. The language server lints a
+    notebook the editor syncs as a notebook document (cells), with the command line's findings, each on
+    its cell; the `.ipynb` opened as a JSON text document gets nothing (its positions would be JSON)."""
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(DATA / "clean" / "good.py", src / "good.py")
@@ -332,9 +333,47 @@ def test_render_shows_notebooks_and_the_server_leaves_them_alone(tmp_path):
     assert (tmp_path / "site2" / "lecture.ipynb.html").exists()
     pytest.importorskip("pygls")
     from karpathy_lint.server.diagnostics import DiagnosticStyle
-    from karpathy_lint.server.linting import lint_document
+    from karpathy_lint.server.linting import lint_document, lint_notebook
+    from karpathy_lint.server.notebooks import CellDoc, NotebookView, notebook_json
     from karpathy_lint.server.workspace_config import WorkspaceConfig
 
     outcome = lint_document(nb.as_uri(), 1, nb.read_text(encoding="utf-8"), str(nb), "utf-16", WorkspaceConfig(),
                             DiagnosticStyle(None))
     assert outcome.snapshot is None and outcome.diagnostics == []
+    cells = tuple(CellDoc(f"cell-{i}", kind == "markdown", "markdown" if kind == "markdown" else "python", text, 3)
+                  for i, (kind, text) in enumerate(SEEDED))
+    view = NotebookView(nb.as_uri(), str(nb), 7, cells, notebook_json(cells))
+    got = lint_notebook(view, "utf-16", WorkspaceConfig(), DiagnosticStyle(None))
+    shown = {(c.uri, d.code, d.range.start.line + 1, d.range.start.character + 1)
+             for c, _, diagnostics in got.cells for d in diagnostics}
+    cli = lint("--no-cache", "--isolated", "--format", "json", nb)
+    assert shown == {(f"cell-{f['cell'] - 1}", f["code"], f["line"], f["column"]) for f in _json(cli)}
+    assert ("cell-3", "KL301", 2, 5) in shown
+    # no header: "header missing" sits where the command line puts it, the first code cell, line 1
+    bare = (CellDoc("title", True, "markdown", "# Title", 1), CellDoc("code", False, "python", "x = 1\n", 1))
+    got = lint_notebook(NotebookView(nb.as_uri(), str(nb), 1, bare, notebook_json(bare)), "utf-16", WorkspaceConfig(),
+                        DiagnosticStyle(None))
+    placed = {(c.uri, d.code, d.range.start.line) for c, _, diagnostics in got.cells for d in diagnostics}
+    assert ("code", "KL101", 0) in placed and not any(u == "title" for u, _, _ in placed)
+
+
+def test_cell_edits_strict_refuses_a_fix_no_single_cell_holds():
+    """The editor's quick fixes move a fix's edits into cells strictly: one edit on text no cell holds (the
+    header docstring's quotes) or on masked IPython syntax voids the whole fix; `--fix` drops just that edit."""
+    from karpathy_lint.model import Edit
+    from karpathy_lint.notebook.document import read_notebook
+    from karpathy_lint.notebook.fix import cell_edits
+    from karpathy_lint.notebook.virtual import build_virtual
+
+    nb = read_notebook(jupyter_text(notebook(SEEDED)))
+    virtual, cmap, _ = build_virtual(nb, Settings().tag)
+    assert virtual.startswith(b'r"""')
+    marker = virtual.index(b"#karpathy")
+    good = Edit(marker, marker + 1, "# K")
+    assert cell_edits(cmap, [good], strict=True) == {3: [Edit(marker - cmap.segments[2].vstart,
+                                                            marker - cmap.segments[2].vstart + 1, "# K")]}
+    quotes = Edit(0, 4, "")
+    magic = cmap.masked[0][0]  # the masked `%time torch.zeros(1)` of cell 3
+    for bad in (quotes, Edit(magic, magic + 1, "x")):
+        assert cell_edits(cmap, [good, bad], strict=True) is None
+        assert set(cell_edits(cmap, [good, bad]) or {}) == {3}

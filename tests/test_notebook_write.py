@@ -109,19 +109,16 @@ def scaffold_and_fix(tmp_path: Path, text: str, name: str = "nb.ipynb", cli: boo
         return scaffolded.decode("utf-8"), fixed.decode("utf-8")
     path = tmp_path / name
     path.write_bytes(text.encode("utf-8"))
-    proc = run_cli_scaffold(path)
+    proc = scaffold_cli("-q", path)
     assert proc.returncode == 0, proc.stderr
     scaffolded = path.read_bytes()
-    assert run_cli_scaffold(path).returncode == 0 and path.read_bytes() == scaffolded  # a second run: nothing
+    assert scaffold_cli("-q", path).returncode == 0 and path.read_bytes() == scaffolded  # a second run: nothing
     lint("--no-cache", "--fix", path)
     fixed = path.read_bytes()
     lint("--no-cache", "--fix", path)
     assert path.read_bytes() == fixed
     return scaffolded.decode("utf-8"), fixed.decode("utf-8")
 
-
-def run_cli_scaffold(path: Path):
-    return scaffold_cli("-q", path)
 
 
 LAYOUTS = {
@@ -232,7 +229,7 @@ def test_unwritable_layout_is_refused_with_one_line(tmp_path):
     before = path.read_bytes()
     if detect_layout(read_notebook(path.read_text(encoding="utf-8"))) is not None:
         pytest.skip("tab layout reproduced")  # pragma: no cover - json.dumps never writes tabs for indent=int
-    proc = run_cli_scaffold(path)
+    proc = scaffold_cli("-q", path)
     assert proc.returncode == 2 and path.read_bytes() == before
     assert "cannot tell how this notebook's JSON is laid out" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -242,7 +239,7 @@ def test_file_mode_is_kept_and_non_python_kernel_is_refused(tmp_path):
     path = tmp_path / "nb.ipynb"
     path.write_text(jupyter_text(notebook(PLAIN)), encoding="utf-8")
     os.chmod(path, 0o640)
-    assert run_cli_scaffold(path).returncode == 0
+    assert scaffold_cli("-q", path).returncode == 0
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
     r_nb = tmp_path / "r.ipynb"
     r_nb.write_text(jupyter_text(notebook([("code", "x <- 1")], language="R")), encoding="utf-8")

@@ -23,7 +23,7 @@ from karpathy_lint.files import read_bytes
 from karpathy_lint.render.page import build_page
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = sorted(p for p in (ROOT / "corpus").rglob("*") if p.suffix in (".py", ".cu"))
+CORPUS = sorted(p for p in (ROOT / "corpus").rglob("*") if p.suffix in (".py", ".cu", ".cuh"))
 
 
 def _model(path: Path):
@@ -31,7 +31,7 @@ def _model(path: Path):
 
 
 def test_corpus_has_files():
-    assert len(CORPUS) >= 13
+    assert len(CORPUS) >= 14
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
@@ -53,7 +53,7 @@ def test_blocks_cover_every_line_once_in_order(path):
             assert block.first == note.line or (block.first in def_starts and all(
                 not model.line_text(n).strip().startswith(("#", "//")) for n in range(block.first, note.line)))
     moved = [b for b in page.blocks if b.kind == "code" and b.prose and b.first in def_starts]
-    assert moved or path.suffix == ".cu"
+    assert moved or path.suffix in (".cu", ".cuh")
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)

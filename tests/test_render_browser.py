@@ -18,7 +18,7 @@ from render_dom import source_lines
 from wcag import contrast
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = sorted(p for p in (ROOT / "corpus").rglob("*") if p.suffix in (".py", ".cu"))
+CORPUS = sorted(p for p in (ROOT / "corpus").rglob("*") if p.suffix in (".py", ".cu", ".cuh"))
 RELS = [p.relative_to(ROOT / "corpus").as_posix() for p in CORPUS]
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from clihelp import CliResult, lint
+from clihelp import lint
 
 import karpathy_lint
 from karpathy_lint.docs import rule_doc
@@ -25,9 +25,6 @@ DATA = Path(__file__).resolve().parent / "data"
 GOOD_PY = (DATA / "clean" / "good.py").read_text(encoding="utf-8")
 SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
-
-def cli(*args: str, cwd: Path, stdin: str | None = None) -> CliResult:
-    return lint(*args, cwd=cwd, input=stdin)
 
 
 def validate(log: dict) -> None:
@@ -64,7 +61,7 @@ def test_schema_file_is_the_official_sarif_210_schema():
 
 
 def test_sarif_log_is_valid_and_complete(project: Path):
-    proc = cli("--no-cache", "--format", "sarif", ".", cwd=project)
+    proc = lint("--no-cache", "--format", "sarif", ".", cwd=project)
     assert proc.returncode == 1, proc.stderr
     log = json.loads(proc.stdout)
     validate(log)
@@ -91,7 +88,7 @@ def test_sarif_log_is_valid_and_complete(project: Path):
         assert d["defaultConfiguration"]["level"] == "error"
 
     # results agree one to one with the JSON contract
-    expected = json.loads(cli("--no-cache", "--format", "json", ".", cwd=project).stdout)
+    expected = json.loads(lint("--no-cache", "--format", "json", ".", cwd=project).stdout)
     assert len(run["results"]) == len(expected) == 4
     for res, f in zip(run["results"], expected):
         assert res["ruleId"] == f["code"]
@@ -136,7 +133,7 @@ def _apply_sarif_fixes(text: str, fixes: list[dict]) -> str:
 
 @pytest.mark.parametrize("name, code", [("unicode_marker.py", "KL301"), ("missing_entry.py", "KL202")])
 def test_sarif_fix_gives_the_same_file_as_dash_dash_fix(project: Path, tmp_path_factory, name: str, code: str):
-    log = json.loads(cli("--no-cache", "--format", "sarif", name, cwd=project).stdout)
+    log = json.loads(lint("--no-cache", "--format", "sarif", name, cwd=project).stdout)
     validate(log)
     (result,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == code]
     (fix,) = result["fixes"]
@@ -149,22 +146,22 @@ def test_sarif_fix_gives_the_same_file_as_dash_dash_fix(project: Path, tmp_path_
 
     other = tmp_path_factory.mktemp("fixed")
     shutil.copy(project / name, other / name)
-    cli("--no-cache", "--fix", "--unsafe-fixes", name, cwd=other)
+    lint("--no-cache", "--fix", "--unsafe-fixes", name, cwd=other)
     assert via_sarif == (other / name).read_text(encoding="utf-8")
     # and the fixed file no longer has that finding
-    again = json.loads(cli("--no-cache", "--format", "sarif", name, cwd=other).stdout)
+    again = json.loads(lint("--no-cache", "--format", "sarif", name, cwd=other).stdout)
     assert code not in {r["ruleId"] for r in again["runs"][0]["results"]}
 
 
 def test_sarif_clean_run_syntax_error_and_unreadable_file(project: Path):
-    proc = cli("--no-cache", "--format", "sarif", "clean.py", cwd=project)
+    proc = lint("--no-cache", "--format", "sarif", "clean.py", cwd=project)
     assert proc.returncode == 0
     log = json.loads(proc.stdout)
     validate(log)
     assert log["runs"][0]["results"] == []
 
     (project / "broken.py").write_text("def f(:\n    pass\n")
-    proc = cli("--no-cache", "--format", "sarif", "broken.py", "missing.py", cwd=project)
+    proc = lint("--no-cache", "--format", "sarif", "broken.py", "missing.py", cwd=project)
     assert proc.returncode == 2
     log = json.loads(proc.stdout)
     validate(log)
@@ -183,7 +180,7 @@ def test_sarif_outside_cwd_uses_absolute_file_uri_and_output_file(project: Path,
     elsewhere = tmp_path_factory.mktemp("cwd")
     target = project / "unicode_marker.py"
     out = elsewhere / "report.sarif"
-    proc = cli("--no-cache", "--format", "sarif", "--output-file", str(out), str(target), cwd=elsewhere)
+    proc = lint("--no-cache", "--format", "sarif", "--output-file", str(out), str(target), cwd=elsewhere)
     assert proc.returncode == 1 and proc.stdout == ""
     log = json.loads(out.read_text(encoding="utf-8"))
     validate(log)
@@ -193,7 +190,7 @@ def test_sarif_outside_cwd_uses_absolute_file_uri_and_output_file(project: Path,
 
 def test_sarif_from_stdin(project: Path):
     source = (project / "unicode_marker.py").read_text(encoding="utf-8")
-    proc = cli("--format", "sarif", "-", "--stdin-filename", "pkg/mod.py", cwd=project, stdin=source)
+    proc = lint("--format", "sarif", "-", "--stdin-filename", "pkg/mod.py", cwd=project, input=source)
     assert proc.returncode == 1, proc.stderr
     log = json.loads(proc.stdout)
     validate(log)
@@ -203,7 +200,7 @@ def test_sarif_from_stdin(project: Path):
 
 def test_fingerprint_ignores_line_numbers(project: Path):
     def prints(cwd: Path) -> dict[str, str]:
-        log = json.loads(cli("--no-cache", "--format", "sarif", "missing_entry.py", cwd=cwd).stdout)
+        log = json.loads(lint("--no-cache", "--format", "sarif", "missing_entry.py", cwd=cwd).stdout)
         return {r["ruleId"]: r["partialFingerprints"]["karpathyLint/v1"] for r in log["runs"][0]["results"]}
 
     before = prints(project)
@@ -215,7 +212,7 @@ def test_fingerprint_ignores_line_numbers(project: Path):
 
 def test_validators_reject_a_broken_log(project: Path):
     """The two checks are not vacuous: a log with a bad region or no driver fails them."""
-    log = json.loads(cli("--no-cache", "--format", "sarif", "unicode_marker.py", cwd=project).stdout)
+    log = json.loads(lint("--no-cache", "--format", "sarif", "unicode_marker.py", cwd=project).stdout)
     validate(log)
     bad = json.loads(json.dumps(log))
     bad["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] = 0

@@ -54,9 +54,6 @@ def strip_doc(text: str) -> str:
     return ast.dump(ast.Module(body=body, type_ignores=[]))
 
 
-def run_cli(args, input=None):
-    return scaffold_in_process(*args, input=input)
-
 
 PY_CODE = (
     "import os\n\n\n"
@@ -320,7 +317,7 @@ def test_cuda_syntax_error_refused():
 def test_new_python_file_from_template(tmp_path):
     path = tmp_path / "moe_router.py"
     (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')
-    r = run_cli([str(path), "--new", "--module", "DeepSeek-MoE top-k router"])
+    r = scaffold_in_process(str(path), "--new", "--module", "DeepSeek-MoE top-k router")
     assert r.exit_code == 0, r.output
     text = path.read_text()
     assert text.startswith('"""\nModule: DeepSeek-MoE top-k router\n\n<karpathys_code_comments>\n')
@@ -338,7 +335,7 @@ def test_new_python_file_from_template(tmp_path):
 def test_new_cuda_file_from_template(tmp_path):
     path = tmp_path / "scale.cu"
     (tmp_path / "karpathy-lint.toml").write_text('project = "DeepSeek"\n')
-    r = run_cli([str(path), "--new"])
+    r = scaffold_in_process(str(path), "--new")
     assert r.exit_code == 0, r.output
     data = path.read_bytes()
     assert data.startswith(b"/*\n * Module: scale\n")
@@ -354,17 +351,17 @@ def test_new_cuda_file_from_template(tmp_path):
 
 
 def test_new_file_errors(tmp_path):
-    r = run_cli([str(tmp_path / "no_such_dir" / "x.py"), "--new"])
+    r = scaffold_in_process(str(tmp_path / "no_such_dir" / "x.py"), "--new")
     assert r.exit_code == 2 and "does not exist" in r.stderr
-    r = run_cli([str(tmp_path / "notes.txt"), "--new"])
+    r = scaffold_in_process(str(tmp_path / "notes.txt"), "--new")
     assert r.exit_code == 2 and "no template" in r.stderr
     assert not (tmp_path / "notes.txt").exists()
 
 
 def test_new_file_check_and_diff_write_nothing(tmp_path):
     path = tmp_path / "n.py"
-    assert run_cli([str(path), "--new", "--check"]).exit_code == 1
-    r = run_cli([str(path), "--new", "--diff"])
+    assert scaffold_in_process(str(path), "--new", "--check").exit_code == 1
+    r = scaffold_in_process(str(path), "--new", "--diff")
     assert r.exit_code == 1 and "+++ b/" in r.stdout and "/dev/null" in r.stdout
     assert not path.exists()
 
@@ -381,37 +378,37 @@ def test_cli_writes_atomically_keeps_mode_and_second_run_is_clean(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(PY_CODE)
     os.chmod(path, 0o751)
-    r = run_cli([str(path)])
+    r = scaffold_in_process(str(path))
     assert r.exit_code == 0 and "header added" in r.stderr
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o751
     assert [p.name for p in tmp_path.iterdir()] == ["m.py"]  # no temp file left behind
     first = path.read_bytes()
-    r = run_cli([str(path)])
+    r = scaffold_in_process(str(path))
     assert r.exit_code == 0 and path.read_bytes() == first
-    assert run_cli([str(path), "--check"]).exit_code == 0
+    assert scaffold_in_process(str(path), "--check").exit_code == 0
 
 
 def test_cli_check_and_diff(tmp_path):
     path = tmp_path / "m.py"
     path.write_text(PY_CODE)
-    r = run_cli([str(path), "--check"])
+    r = scaffold_in_process(str(path), "--check")
     assert r.exit_code == 1 and "would add a header" in r.stderr
     assert path.read_text() == PY_CODE
-    r = run_cli([str(path), "--diff"])
+    r = scaffold_in_process(str(path), "--diff")
     assert r.exit_code == 1 and r.stdout.startswith(f"--- a/{path}") and "+Module: m" in r.stdout
     assert path.read_text() == PY_CODE
-    r = run_cli([str(path), "--diff", "--quiet"])
+    r = scaffold_in_process(str(path), "--diff", "--quiet")
     assert r.stderr == ""
 
 
 def test_cli_stdin_to_stdout():
-    r = run_cli(["-"], input=PY_CODE.encode())
+    r = scaffold_in_process("-", input=PY_CODE.encode())
     assert r.exit_code == 0 and r.stdout.startswith('"""\nModule: Untitled\n') and r.stdout.endswith(PY_CODE)
-    r = run_cli(["-", "--stdin-filename", "k.cu"], input=CU_CODE.encode())
+    r = scaffold_in_process("-", "--stdin-filename", "k.cu", input=CU_CODE.encode())
     assert r.exit_code == 0 and r.stdout.startswith("/*\n * Module: k\n")
-    r = run_cli(["-", "--check"], input=PY_CODE.encode())
+    r = scaffold_in_process("-", "--check", input=PY_CODE.encode())
     assert r.exit_code == 1 and r.stdout == ""
-    r = run_cli(["-"], input=b"def f(:\n")
+    r = scaffold_in_process("-", input=b"def f(:\n")
     assert r.exit_code == 2 and r.stdout == "" and "syntax error" in r.stderr
 
 
@@ -426,7 +423,7 @@ def test_cli_bad_input_one_line_error_file_untouched(tmp_path, content, message)
     bad.write_bytes(content)
     good = tmp_path / "good.py"
     good.write_text(PY_CODE)
-    r = run_cli([str(bad), str(good)])
+    r = scaffold_in_process(str(bad), str(good))
     assert r.exit_code == 2
     errors = [line for line in r.stderr.splitlines() if line.startswith("karpathy-scaffold: error:")]
     assert len(errors) == 1 and message in errors[0] and str(bad) in errors[0]
@@ -441,7 +438,7 @@ def test_cli_walks_directories_like_the_linter(tmp_path):
     (tmp_path / "pkg" / "notes.txt").write_text("not code\n")
     (tmp_path / "pkg" / "__pycache__").mkdir()
     (tmp_path / "pkg" / "__pycache__" / "c.py").write_text(PY_CODE)
-    r = run_cli([str(tmp_path / "pkg")])
+    r = scaffold_in_process(str(tmp_path / "pkg"))
     assert r.exit_code == 0, r.output
     assert (tmp_path / "pkg" / "a.py").read_text().startswith('"""\nModule: a\n')
     assert (tmp_path / "pkg" / "k.cu").read_text().startswith("/*\n * Module: k\n")
@@ -454,18 +451,18 @@ def test_cli_config_project_and_tag(tmp_path):
     cfg.write_text('project = "Llama"\ntag = "teaching_notes"\n')
     path = tmp_path / "m.py"
     path.write_text(PY_CODE)
-    r = run_cli([str(path), "--config", str(cfg)])
+    r = scaffold_in_process(str(path), "--config", str(cfg))
     assert r.exit_code == 0
     text = path.read_text()
     assert "** This File's Role in Llama **" in text and "<teaching_notes>" in text
     bad = tmp_path / "bad.toml"
     bad.write_text("nonsense = 1\n")
-    r = run_cli([str(path), "--config", str(bad)])
+    r = scaffold_in_process(str(path), "--config", str(bad))
     assert r.exit_code == 2 and "unknown key" in r.stderr
 
 
 def test_cli_missing_directory_path_is_an_error(tmp_path):
-    r = run_cli([str(tmp_path / "nope" / "deeper.cu")])
+    r = scaffold_in_process(str(tmp_path / "nope" / "deeper.cu"))
     assert r.exit_code == 2
 
 
@@ -474,7 +471,7 @@ def test_cli_symlink_stays_a_symlink(tmp_path):
     real.write_text(PY_CODE)
     link = tmp_path / "link.py"
     link.symlink_to(real)
-    r = run_cli([str(link)])
+    r = scaffold_in_process(str(link))
     assert r.exit_code == 0, r.output
     assert link.is_symlink() and real.read_text().startswith('"""\nModule: link\n')
 
@@ -483,7 +480,7 @@ def test_cli_merge_diff_shows_only_function_list_lines(tmp_path):
     path = tmp_path / "m.py"
     src = HEADER.format(entries="route(x) - Keep the k best experts") + PY_CODE
     path.write_text(src)
-    r = run_cli([str(path), "--diff"])
+    r = scaffold_in_process(str(path), "--diff")
     assert r.exit_code == 1 and path.read_text() == src
     changed = [l for l in r.stdout.splitlines() if l[:1] in "+-" and not l.startswith(("+++", "---"))]
     assert changed == ["-route(x) - Keep the k best experts", "+route(x, k) - Keep the k best experts",
@@ -509,18 +506,18 @@ def test_cli_force_exclude_skips_excluded_files_named_explicitly(tmp_path, monke
     vendored = tmp_path / "vendor" / "v.py"
     vendored.write_text(PY_CODE)
     monkeypatch.chdir(tmp_path)
-    r = run_cli(["--force-exclude", "vendor/v.py"])
+    r = scaffold_in_process("--force-exclude", "vendor/v.py")
     assert r.exit_code == 0 and vendored.read_text() == PY_CODE
-    r = run_cli(["vendor/v.py"])  # named without --force-exclude: scaffolded, like `karpathy-lint check`
+    r = scaffold_in_process("vendor/v.py")  # named without --force-exclude: scaffolded, like `karpathy-lint check`
     assert r.exit_code == 0 and vendored.read_text() != PY_CODE
 
 
 def test_missing_path_without_new_is_refused(tmp_path):
     """A typo never creates a file: a missing path needs an explicit --new (issue 19, item 5)."""
     path = tmp_path / "atention.py"
-    r = run_cli([str(path)])
+    r = scaffold_in_process(str(path))
     assert r.exit_code == 2 and not path.exists()
     assert f"{path}: does not exist (use --new to create it from the template)" in r.stderr
-    r = run_cli([str(path), "--new"])
+    r = scaffold_in_process(str(path), "--new")
     assert r.exit_code == 0 and path.exists()
-    assert run_cli([str(path), "--new", "--check"]).exit_code == 0  # it exists now: scaffolded as usual
+    assert scaffold_in_process(str(path), "--new", "--check").exit_code == 0  # it exists now: scaffolded as usual

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("pygls")
 pytest_lsp = pytest.importorskip("pytest_lsp")
 
-from lsp_client import PROFILES, SERVER, EditorClient, column_of, make_client
+from lsp_client import PROFILES, SERVER, EditorClient, code_actions, column_of, make_client
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pytest_lsp import ClientServerConfig, client_capabilities
@@ -92,14 +92,6 @@ def codes_by_line(diags) -> dict[int, set[str]]:
 
 def line_index(text: str, needle: str) -> int:
     return text[: text.index(needle)].count("\n")
-
-
-async def code_actions(client: EditorClient, u: str, diags, only=None):
-    rng = diags[0].range if diags else types.Range(start=types.Position(line=0, character=0),
-                                                   end=types.Position(line=0, character=0))
-    return await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=u), range=rng,
-        context=types.CodeActionContext(diagnostics=list(diags), only=only))) or []
 
 
 # -- the main path: diagnostics, quick fix, fix-all, hover, shutdown ---------------------------------------
@@ -347,6 +339,9 @@ async def test_bad_key_is_a_diagnostic_on_that_key(client: EditorClient):
     assert "unknown key `select-all`" in bad.message
     assert "KL202" in {d.code for d in await client.diagnostics_for(u, version=1)}
     assert any("select-all" in m.message for m in client.log_messages)
+    # the user opens pyproject.toml to fix it: the key stays underlined in the open document
+    client.open(uri(pyproject), pyproject.read_text(), "toml")
+    assert [d.message for d in await client.diagnostics_for(uri(pyproject), version=1)] == [bad.message]
     # repaired: the config diagnostic is cleared and the settings apply again
     pyproject.write_text(good)
     config_changed(client, pyproject)

@@ -1,8 +1,6 @@
 """Shapes written the common way: what counts as one, and what KL306 accepts."""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from karpathy_lint.config import Settings
@@ -39,7 +37,7 @@ def test_not_a_shape(text):
 
 
 def _kl306(code: str):
-    s = dataclasses.replace(Settings(), select=("KL306",))
+    s = Settings(select=("KL306",))
     return [f for f in lint_source("m.py", code.encode(), s).findings]
 
 

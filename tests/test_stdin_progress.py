@@ -14,7 +14,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from clihelp import CliResult, lint
+from clihelp import lint
 
 DATA = Path(__file__).resolve().parent / "data" / "clean"
 GOOD_PY = (DATA / "good.py").read_text(encoding="utf-8")
@@ -22,15 +22,12 @@ GOOD_CU = (DATA / "good.cu").read_text(encoding="utf-8")
 BAD_CU = "__global__ void k(float* x) { x[0] = 1; }\n"
 
 
-def cli(*args: str, cwd: Path, stdin: str | None = None, env: dict | None = None) -> CliResult:
-    return lint(*args, cwd=cwd, input=stdin, env=env)
-
 
 # -- stdin -----------------------------------------------------------------------------------
 
 
 def test_stdin_cuda_by_stdin_filename(tmp_path: Path):
-    proc = cli("-", "--stdin-filename", "kernel.cu", cwd=tmp_path, stdin=BAD_CU)
+    proc = lint("-", "--stdin-filename", "kernel.cu", cwd=tmp_path, input=BAD_CU)
     assert proc.returncode == 1, proc.stderr
     lines = proc.stdout.splitlines()
     # parsed as CUDA: the CUDA wording of KL101, the name from --stdin-filename
@@ -38,15 +35,15 @@ def test_stdin_cuda_by_stdin_filename(tmp_path: Path):
     assert lines[-1] == "Checked 1 file: 2 findings."
     assert not list(tmp_path.iterdir())  # nothing written: no file named kernel.cu, no cache of a stdin run
 
-    proc = cli("-", "--stdin-filename", "kernel.cu", cwd=tmp_path, stdin=GOOD_CU)
+    proc = lint("-", "--stdin-filename", "kernel.cu", cwd=tmp_path, input=GOOD_CU)
     assert proc.returncode == 0 and proc.stdout == "All checks passed (1 file checked).\n"
     # the same CUDA text named .py is parsed as Python: a syntax error, exit 2
-    proc = cli("-", "--stdin-filename", "kernel.py", cwd=tmp_path, stdin=GOOD_CU)
+    proc = lint("-", "--stdin-filename", "kernel.py", cwd=tmp_path, input=GOOD_CU)
     assert proc.returncode == 2 and "kernel.py:" in proc.stdout and "KL001 syntax-error" in proc.stdout
 
 
 def test_stdin_without_a_name_is_python(tmp_path: Path):
-    proc = cli("-", "--format", "json", cwd=tmp_path, stdin="#karpathy: x\ny = 1\n")
+    proc = lint("-", "--format", "json", cwd=tmp_path, input="#karpathy: x\ny = 1\n")
     got = json.loads(proc.stdout)
     assert {f["path"] for f in got} == {"-"}
     assert "KL301" in {f["code"] for f in got}
@@ -56,23 +53,23 @@ def test_stdin_without_a_name_is_python(tmp_path: Path):
 def test_stdin_uses_the_config_nearest_to_stdin_filename(tmp_path: Path):
     (tmp_path / "kern").mkdir()
     (tmp_path / "kern" / "karpathy-lint.toml").write_text('ignore = ["KL308"]\n')
-    proc = cli("-", "--stdin-filename", "kern/k.cu", "--format", "json", cwd=tmp_path, stdin=BAD_CU)
+    proc = lint("-", "--stdin-filename", "kern/k.cu", "--format", "json", cwd=tmp_path, input=BAD_CU)
     assert [f["code"] for f in json.loads(proc.stdout)] == ["KL101"]
-    proc = cli("-", "--stdin-filename", "other/k.cu", "--format", "json", cwd=tmp_path, stdin=BAD_CU)
+    proc = lint("-", "--stdin-filename", "other/k.cu", "--format", "json", cwd=tmp_path, input=BAD_CU)
     assert [f["code"] for f in json.loads(proc.stdout)] == ["KL101", "KL308"]
 
 
 def test_stdin_fix_writes_the_source_to_stdout_and_the_rest_to_stderr(tmp_path: Path):
     bad = GOOD_PY.replace("# Karpathy: one addition", "#karpathy: one addition")
-    proc = cli("-", "--stdin-filename", "m.py", "--fix", cwd=tmp_path, stdin=bad)
+    proc = lint("-", "--stdin-filename", "m.py", "--fix", cwd=tmp_path, input=bad)
     assert proc.stdout == GOOD_PY and proc.returncode == 0 and proc.stderr == ""
     # findings the fix cannot remove: the fixed source on stdout, findings on stderr, exit 1
     bad2 = bad.replace("\n# Karpathy: Simple idea, huge impact. Pretty cool engineering tbh.\n", "")
-    proc = cli("-", "--stdin-filename", "m.py", "--fix", cwd=tmp_path, stdin=bad2)
+    proc = lint("-", "--stdin-filename", "m.py", "--fix", cwd=tmp_path, input=bad2)
     assert proc.stdout == bad2.replace("#karpathy:", "# Karpathy:")
     assert proc.stderr.startswith("m.py:") and "KL308 signature-missing" in proc.stderr
     assert proc.returncode == 1
-    proc = cli("-", "--stdin-filename", "m.py", "--fix", "--exit-zero", cwd=tmp_path, stdin=bad2)
+    proc = lint("-", "--stdin-filename", "m.py", "--fix", "--exit-zero", cwd=tmp_path, input=bad2)
     assert proc.returncode == 0
 
 
@@ -80,12 +77,12 @@ def test_stdin_force_exclude_honours_the_config(tmp_path: Path):
     """An editor passes every buffer; an excluded one reports nothing (ruff's behaviour)."""
     (tmp_path / "pyproject.toml").write_text('[tool.karpathy-lint]\nextend-exclude = ["third_party/"]\n')
     args = ("-", "--stdin-filename", "third_party/k.cu", "--force-exclude")
-    proc = cli(*args, cwd=tmp_path, stdin=BAD_CU)
+    proc = lint(*args, cwd=tmp_path, input=BAD_CU)
     assert proc.returncode == 0 and "KL101" not in proc.stdout
-    proc = cli(*args, "--fix", cwd=tmp_path, stdin=BAD_CU)
+    proc = lint(*args, "--fix", cwd=tmp_path, input=BAD_CU)
     assert proc.returncode == 0 and proc.stdout == BAD_CU
     # without --force-exclude a named file is checked, as on the command line
-    proc = cli("-", "--stdin-filename", "third_party/k.cu", cwd=tmp_path, stdin=BAD_CU)
+    proc = lint("-", "--stdin-filename", "third_party/k.cu", cwd=tmp_path, input=BAD_CU)
     assert proc.returncode == 1 and "KL101" in proc.stdout
 
 
@@ -169,7 +166,7 @@ def test_no_progress_bar_under_ci_no_color_dumb_or_quiet(many: Path, args: list[
 
 
 def test_no_progress_bar_without_a_terminal(many: Path):
-    proc = cli("--no-cache", ".", cwd=many, env=_env())
+    proc = lint("--no-cache", ".", cwd=many, env=_env())
     assert proc.returncode == 0
     assert not _has_bar(proc.stdout + proc.stderr)
     assert proc.stderr == ""

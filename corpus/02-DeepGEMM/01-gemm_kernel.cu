@@ -27,15 +27,6 @@ sgemm_warptiled<BM, BN, BK, WM, WN, WNITER, TM, TN>(M, N, K, A, B, C) - Step 5: 
 stage_fp8_tile<ROWS, BK, NT>(src, ld, k0, dst) - Load a K-major FP8 tile, upcast, store it transposed
 fp8_gemm_blockscaled<BM, BN, BK>(M, N, K, A8, a_scale, B8, b_scale, C) - Step 6: E4M3 GEMM with 1x128
     and 128x128 scales, FP32 promotion every 128 elements of K
-quantize_blocks(x, rows, cols, block_rows, q, scale) - Host: amax-scaled E4M3 cast per block_rows x 128
-make_host_data(n, seed) - Host: random A, B and their block-scaled FP8 copies
-to_device<T>(v) - cudaMalloc + cudaMemcpy of one host vector
-upload(h, n) - Copy the host data to the GPU and allocate C
-free_problem(p) - Release the device buffers
-reference_fp32_cpu(A, B, n, C) - Plain triple loop with double accumulation
-reference_fp8_cpu(h, n, C) - The same block-scaled FP8 math as step 6, on the CPU in double
-rel_frobenius(x, ref) - ||x - ref|| / ||ref||
-calc_diff(x, y) - DeepGEMM's test metric 1 - 2*sum(xy)/sum(x^2 + y^2)
 launch(id, p) - Launch kernel number id (0 = cuBLAS, only with USE_CUBLAS)
 time_ms(id, p, warmup, iters) - Milliseconds per launch, timed with CUDA events
 main(argc, argv) - Check every kernel against a reference, then time it and compare with cuBLAS
@@ -71,37 +62,17 @@ What to expect: siboehm/SGEMM_CUDA (README, FP32 4096^3 on an A6000, cuBLAS 23,2
 coalesced naive 8.5%, shared-memory caching 12.8%, 2D blocktiling 68.7%, vectorised 78.4%, warptiling
 93.7% of cuBLAS. Our steps 1-5 mirror his kernels 2, 3, 5, 6 and 10: warptiling is the rung that took
 siboehm's ladder from ~70-78% to ~94%. On an H100 these percentages are unmeasured until
-bench/gpu_check.sh runs (it writes bench/GPU.md with the GPU's name and every figure). Each kernel
-is checked against the reference before it is timed. With TF32 off, cuBLAS SGEMM on Hopper runs on CUDA cores too (H100 SXM
-FP32 peak about 67 TFLOPS, NVIDIA datasheet, unverified here), so the race is fair.
+bench/gpu_check.sh runs (it writes bench/GPU.md with the GPU's name and every figure). With TF32 off,
+cuBLAS SGEMM on Hopper runs on CUDA cores too (H100 SXM FP32 peak about 67 TFLOPS, NVIDIA datasheet,
+unverified here), so the race is fair. Each kernel is checked against the reference before it is timed.
 
 Build: nvcc -O3 -std=c++17 -arch=sm_90 -o gemm 01-gemm_kernel.cu (add -DUSE_CUBLAS -lcublas to
 measure cuBLAS in-process). Run: gemm [n=4096] [--check 512] [--iters 5] [--cublas-gflops X].
 Exit codes: 0 all PASS, 1 a kernel FAILed or CUDA failed, 2 bad arguments, 3 no CUDA device.
 </karpathys_code_comments>
 */
-#include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <random>
-#include <vector>
-#include <cuda_fp8.h>
-#include <cuda_runtime.h>
-#ifdef USE_CUBLAS
-#include <cublas_v2.h>
-static cublasHandle_t g_cublas;
-#endif
-
-// Karpathy: every CUDA call is checked; a failure prints where it happened and exits with code 1.
-#define CUDA_CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
-    fprintf(stderr, "CUDA error %s at %s:%d\n", cudaGetErrorString(e_), __FILE__, __LINE__); exit(1); } } while (0)
-
-// Karpathy: DeepGEMM's BLOCK_K. One activation scale and one weight scale cover 128 elements of K.
-constexpr int SCALE_BLOCK = 128;
-// Karpathy: largest finite E4M3 value; quantizers map each block's amax onto it.
-constexpr float E4M3_MAX = 448.0f;
+// Karpathy: the host harness (inputs, FP8 casts, buffers, CPU references, cuBLAS handle) is beside this file.
+#include "01-gemm_host.cuh"
 
 // ---------------------------------------------------------------- step 1: naive
 // Karpathy: A shape [M, K], B shape [K, N], C shape [M, N], all row-major.
@@ -336,121 +307,6 @@ fp8_gemm_blockscaled(int M, int N, int K, const __nv_fp8_e4m3* A8, const float* 
     store_tile_8x8<BM, BN>(C, N, trow, tcol, acc);
 }
 
-// ================================================================ host side
-struct HostData {
-    std::vector<float> A, B, sa, sb;  // Karpathy: A shape [n, n], B shape [n, n] (K rows, N columns)
-    std::vector<__nv_fp8_e4m3> A8, B8;  // Karpathy: A8 shape [n, n] (M, K), B8 shape [n, n] (N, K)
-};
-struct Problem { int n; float *A, *B, *C, *sa, *sb; __nv_fp8_e4m3 *A8, *B8; };
-
-// Karpathy: x shape [rows, cols] -> q shape [rows, cols], scale shape [rows / block_rows, cols / 128].
-// block_rows = 1 gives DeepGEMM's per-token 1x128 cast, block_rows = 128 its 128x128 weight cast.
-void quantize_blocks(const float* x, int rows, int cols, int block_rows, __nv_fp8_e4m3* q, float* scale) {
-    const int sc = cols / SCALE_BLOCK;
-    for (int br = 0; br < rows / block_rows; ++br)
-        for (int bc = 0; bc < sc; ++bc) {
-            // Karpathy: amax floor 1e-4 as in DeepGEMM's test quantizers, so an all-zero block is safe.
-            float amax = 1e-4f;
-            for (int r = br * block_rows; r < (br + 1) * block_rows; ++r)
-                for (int c = bc * SCALE_BLOCK; c < (bc + 1) * SCALE_BLOCK; ++c) amax = fmaxf(amax, fabsf(x[r * cols + c]));
-            scale[br * sc + bc] = amax / E4M3_MAX;
-            for (int r = br * block_rows; r < (br + 1) * block_rows; ++r)
-                for (int c = bc * SCALE_BLOCK; c < (bc + 1) * SCALE_BLOCK; ++c)
-                    q[r * cols + c] = __nv_fp8_e4m3(x[r * cols + c] * (E4M3_MAX / amax));
-        }
-}
-
-HostData make_host_data(int n, unsigned seed) {
-    const size_t nn = (size_t)n * n;
-    HostData h{std::vector<float>(nn), std::vector<float>(nn), std::vector<float>(nn / SCALE_BLOCK),
-               std::vector<float>(nn / SCALE_BLOCK / SCALE_BLOCK), std::vector<__nv_fp8_e4m3>(nn),
-               std::vector<__nv_fp8_e4m3>(nn)};
-    // Karpathy: standard normal inputs like torch.randn in DeepGEMM's tests, seeded so runs repeat.
-    std::mt19937 gen(seed);
-    std::normal_distribution<float> randn(0.f, 1.f);
-    for (auto& v : h.A) v = randn(gen);
-    for (auto& v : h.B) v = randn(gen);
-    // Karpathy: the FP8 weight is B transposed, Bt shape [N, K], so C = A8 @ B8^T approximates A @ B
-    // and one FP32 reference serves every step.
-    std::vector<float> Bt(nn);
-    for (int k = 0; k < n; ++k)
-        for (int j = 0; j < n; ++j) Bt[(size_t)j * n + k] = h.B[(size_t)k * n + j];
-    quantize_blocks(h.A.data(), n, n, 1, h.A8.data(), h.sa.data());
-    quantize_blocks(Bt.data(), n, n, SCALE_BLOCK, h.B8.data(), h.sb.data());
-    return h;
-}
-
-template <typename T>
-T* to_device(const std::vector<T>& v) {
-    // Karpathy: a copy from pageable host memory is synchronous: the data is on the GPU on return.
-    T* d = nullptr;
-    CUDA_CHECK(cudaMalloc(&d, v.size() * sizeof(T)));
-    CUDA_CHECK(cudaMemcpy(d, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
-    return d;
-}
-
-Problem upload(const HostData& h, int n) {
-    // Karpathy: C is only allocated: no kernel reads it, and each check NaN-fills it first.
-    float* C = nullptr;
-    CUDA_CHECK(cudaMalloc(&C, (size_t)n * n * sizeof(float)));
-    return Problem{n, to_device(h.A), to_device(h.B), C, to_device(h.sa), to_device(h.sb), to_device(h.A8),
-                   to_device(h.B8)};
-}
-
-void free_problem(Problem& p) {
-    for (void* ptr : {(void*)p.A, (void*)p.B, (void*)p.C, (void*)p.A8, (void*)p.B8, (void*)p.sa, (void*)p.sb})
-        CUDA_CHECK(cudaFree(ptr));
-}
-
-void reference_fp32_cpu(const float* A, const float* B, int n, float* C) {
-    // Karpathy: i-k-j order walks B and the output row contiguously; double keeps the reference honest.
-    std::vector<double> row(n);
-    for (int i = 0; i < n; ++i) {
-        std::fill(row.begin(), row.end(), 0.0);
-        for (int k = 0; k < n; ++k) {
-            const double a = A[(size_t)i * n + k];
-            for (int j = 0; j < n; ++j) row[j] += a * B[(size_t)k * n + j];
-        }
-        for (int j = 0; j < n; ++j) C[(size_t)i * n + j] = (float)row[j];
-    }
-}
-
-void reference_fp8_cpu(const HostData& h, int n, float* C) {
-    // Karpathy: the SAME math as step 6 (FP8 values, per-block partial sums, scales applied per K block),
-    // so any difference left is summation order, not quantization.
-    const int kb_n = n / SCALE_BLOCK;
-    std::vector<float> bq((size_t)n * n);  // Karpathy: bq shape [K, N], unscaled FP8 values of B8^T
-    for (int j = 0; j < n; ++j)
-        for (int k = 0; k < n; ++k) bq[(size_t)k * n + j] = (float)h.B8[(size_t)j * n + k];
-    std::vector<double> acc(n), part(n);
-    for (int i = 0; i < n; ++i) {
-        std::fill(acc.begin(), acc.end(), 0.0);
-        for (int kb = 0; kb < kb_n; ++kb) {
-            std::fill(part.begin(), part.end(), 0.0);
-            for (int k = kb * SCALE_BLOCK; k < (kb + 1) * SCALE_BLOCK; ++k) {
-                const double a = (float)h.A8[(size_t)i * n + k];
-                for (int j = 0; j < n; ++j) part[j] += a * bq[(size_t)k * n + j];
-            }
-            for (int j = 0; j < n; ++j) acc[j] += part[j] * h.sa[(size_t)i * kb_n + kb] * h.sb[(j / SCALE_BLOCK) * kb_n + kb];
-        }
-        for (int j = 0; j < n; ++j) C[(size_t)i * n + j] = (float)acc[j];
-    }
-}
-
-double rel_frobenius(const std::vector<float>& x, const std::vector<float>& ref) {
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < x.size(); ++i) { num += ((double)x[i] - ref[i]) * ((double)x[i] - ref[i]); den += (double)ref[i] * ref[i]; }
-    // Karpathy: NaN (an unwritten C is filled with NaN before each check) compares false: a FAIL.
-    return std::sqrt(num / den);
-}
-
-double calc_diff(const std::vector<float>& x, const std::vector<float>& y) {
-    // Karpathy: 1 - cosine-like similarity, scale-aware: 0 for identical, 1e-3 is DeepGEMM's gate.
-    double xy = 0.0, sq = 0.0;
-    for (size_t i = 0; i < x.size(); ++i) { xy += (double)x[i] * y[i]; sq += (double)x[i] * x[i] + (double)y[i] * y[i]; }
-    return 1.0 - 2.0 * xy / sq;
-}
-
 void launch(int id, const Problem& p) {
     const int n = p.n;
     // Karpathy: grids assume n % 128 == 0, which main enforces: no bounds checks in the tiled kernels.
@@ -494,38 +350,19 @@ int main(int argc, char** argv) {
     int n = 4096, check = 512, iters = 5;
     double cublas_gflops = 0.0;
     // Karpathy: arguments first, so a typo gets exit code 2 even on a machine without a GPU.
-    for (int i = 1; i < argc; ++i) {
-        if (!strcmp(argv[i], "--check") && i + 1 < argc) check = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--iters") && i + 1 < argc) iters = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--cublas-gflops") && i + 1 < argc) cublas_gflops = atof(argv[++i]);
-        else if (argv[i][0] != '-') n = atoi(argv[i]);
-        else { fprintf(stderr, "usage: %s [n] [--check n] [--iters k] [--cublas-gflops X]\n", argv[0]); return 2; }
-    }
-    if (n < 128 || n > 16384 || n % 128 || check < 128 || check > 2048 || check % 128 || iters < 1 || cublas_gflops < 0) {
-        fprintf(stderr, "sizes must be multiples of 128 (n <= 16384, check <= 2048), iters >= 1\n");
-        return 2;
-    }
-    int devices = 0;
-    const cudaError_t err = cudaGetDeviceCount(&devices);
-    if (err != cudaSuccess || devices == 0) {
-        printf("no CUDA device: %s (exit code 3)\n", err != cudaSuccess ? cudaGetErrorString(err) : "0 devices");
-        return 3;
-    }
+    if (!parse_args(argc, argv, n, check, iters, cublas_gflops)) return 2;
     cudaDeviceProp prop;
-    CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-    printf("GPU: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor, prop.multiProcessorCount);
-    // Karpathy: check at a small size (the CPU reference is O(n^3)), time at the big one.
+    if (!find_gpu(prop)) return 3;
+    // Karpathy: check at a small size (the CPU reference is O(n^3)), time at the big one, each from its own fixed seed.
     const HostData hc = make_host_data(check, 1234);
     Problem pc = upload(hc, check), pb = upload(make_host_data(n, 42), n);
     const size_t cc = (size_t)check * check;
     const double gflop = 2.0 * n * n * (double)n / 1e9;
     std::vector<float> ref32(cc), ref8(cc), out(cc);
 #ifdef USE_CUBLAS
-    // Karpathy: DEFAULT_MATH = no TF32, the same FP32 SGEMM that torch runs with allow_tf32 = False.
-    if (cublasCreate(&g_cublas) != CUBLAS_STATUS_SUCCESS) { fprintf(stderr, "cublasCreate failed\n"); return 1; }
-    cublasSetMathMode(g_cublas, CUBLAS_DEFAULT_MATH);
+    if (!init_cublas()) return 1;
     launch(0, pc);
-    CUDA_CHECK(cudaMemcpy(ref32.data(), pc.C, cc * 4, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(ref32.data(), pc.C, cc * sizeof(float), cudaMemcpyDeviceToHost));
     cublas_gflops = gflop / (time_ms(0, pb, 2, iters) * 1e-3);
     const char *ref_name = "cuBLAS", *cublas_src = "measured in-process";
 #else
@@ -541,17 +378,11 @@ int main(int argc, char** argv) {
     double warptile_pct = -1.0;
     for (int id = 1; id <= 6; ++id) {
         // Karpathy: NaN-fill C so a kernel that writes nothing cannot pass on stale data.
-        CUDA_CHECK(cudaMemset(pc.C, 0xFF, cc * 4));
+        CUDA_CHECK(cudaMemset(pc.C, 0xFF, cc * sizeof(float)));
         launch(id, pc);
-        CUDA_CHECK(cudaMemcpy(out.data(), pc.C, cc * 4, cudaMemcpyDeviceToHost));
-        // Karpathy: FP32 steps must match FP32 math; step 6 must match the same block-scaled math
-        // AND stay within DeepGEMM's calc_diff gate of the true FP32 product.
-        const double rel = rel_frobenius(out, id == 6 ? ref8 : ref32);
-        const double diff = calc_diff(out, ref32);
-        const bool pass = rel < 1e-5 && (id != 6 || diff < 1e-3);
+        CUDA_CHECK(cudaMemcpy(out.data(), pc.C, cc * sizeof(float), cudaMemcpyDeviceToHost));
+        const bool pass = check_output(names[id], id == 6, out, ref32, ref8);
         all_pass = all_pass && pass;
-        printf("%s  %-28s rel_err %.2e", pass ? "PASS" : "FAIL", names[id], rel);
-        if (id == 6) printf("  calc_diff vs FP32 %.2e", diff);
         if (!pass) { printf("  (not timed)\n"); continue; }
         const double gflops = gflop / (time_ms(id, pb, 2, iters) * 1e-3);
         if (id == 5 && cublas_gflops > 0) warptile_pct = 100.0 * gflops / cublas_gflops;

@@ -18,8 +18,12 @@ from karpathy_lint.notebook.write import write_cells
 MAX_ROUNDS = 10
 
 
-def cell_changes(cmap: CellMap, edits: list[Edit]) -> dict[int, str]:
-    """0-based cell index -> the cell's new source, for the edits that fall inside one cell each."""
+def cell_edits(cmap: CellMap, edits, strict: bool = False) -> dict[int, list[Edit]] | None:
+    """0-based cell index -> the edits that fall in that cell, as byte offsets into its source.
+
+    An edit that touches text no cell holds, spans cells or touches masked IPython syntax is
+    dropped; with `strict`, the answer is then None (a fix that cannot be moved whole is no fix).
+    """
     by_cell: dict[int, list[Edit]] = {}
     for e in edits:
         end = e.end
@@ -28,16 +32,25 @@ def cell_changes(cmap: CellMap, edits: list[Edit]) -> dict[int, str]:
             # a deletion that runs past the cell's end into the line ending the virtual source added
             seg = cmap.segment_of(e.start, e.start)
             if seg is None or e.start == e.end or end > seg.vend + 1:
+                if strict:
+                    return None
                 continue
             end = seg.vend
         lo, hi = e.start, max(end, e.start + 1)
         if any(a < hi and lo < b for a, b in cmap.masked):
+            if strict:
+                return None
             continue
         by_cell.setdefault(seg.cell, []).append(Edit(e.start - seg.vstart, end - seg.vstart, e.content))
+    return by_cell
+
+
+def cell_changes(cmap: CellMap, edits: list[Edit]) -> dict[int, str]:
+    """0-based cell index -> the cell's new source, for the edits that fall inside one cell each."""
     out = {}
-    for index, cell_edits in by_cell.items():
+    for index, edits_here in (cell_edits(cmap, edits) or {}).items():
         data, _ = cmap.cell_bytes(index)
-        out[index] = apply_edits(data, cell_edits).decode("utf-8")
+        out[index] = apply_edits(data, edits_here).decode("utf-8")
     return out
 
 

@@ -14,7 +14,6 @@ in the virtual source: neither linted nor counted.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -93,16 +92,16 @@ class CellMap:
             end_col = len(data[starts[-1]:].decode("utf-8", "replace")) + 1
         fix = finding.fix
         if fix is not None:
-            fix = dataclasses.replace(fix, edits=tuple(self._place_edit(e) for e in fix.edits))
+            fix = fix._replace(edits=tuple(self._place_edit(e) for e in fix.edits))
         cell = self.notebook.cells[index]
-        return dataclasses.replace(finding, line=line, column=col, end_line=end_line, end_column=end_col,
-                                   cell=cell.number, cell_id=cell.id, fix=fix)
+        return finding._replace(line=line, column=col, end_line=end_line, end_column=end_col,
+                                cell=cell.number, cell_id=cell.id, fix=fix)
 
     def _place_edit(self, e: Edit) -> Edit:
         index, line, col = self.position(e.start)
         _, end_line, end_col = self.position(e.end)
-        return dataclasses.replace(e, line=line, column=col, end_line=end_line, end_column=end_col,
-                                   cell=index + 1)
+        return e._replace(line=line, column=col, end_line=end_line, end_column=end_col,
+                         cell=index + 1)
 
 
 def _offset(model: SourceModel, line: int, column: int) -> int:

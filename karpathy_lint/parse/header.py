@@ -6,7 +6,6 @@ about the header is decided here.
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from karpathy_lint.model import Header, HeaderForm, HeaderLine, ListEntry, Section, SectionKind
@@ -173,7 +172,7 @@ def parse_entries(body: tuple[HeaderLine, ...]) -> list[ListEntry]:
 
 def build_header(kind: HeaderForm, start: int, end: int, lines: list[HeaderLine], tag: str, newline: str) -> Header:
     # a suppression directive at the end of a line is not part of the header (KL109 on a title, KL108 on an entry)
-    lines = [hl if "karpathy-lint:" not in hl.text else dataclasses.replace(hl, text=strip_header_directive(hl.text))
+    lines = [hl if "karpathy-lint:" not in hl.text else hl._replace(text=strip_header_directive(hl.text))
              for hl in lines]
     header = Header(
         kind=kind,

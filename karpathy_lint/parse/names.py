@@ -106,65 +106,90 @@ def python_names(model) -> NameIndex | None:
 
 
 def _build(root, source: bytes) -> NameIndex | bool:
-    """One pass over the captures of one query (80 lines: the captures and the sets they fill are shared by
-    every step; split, each step would take the same eight arguments)."""
+    """One pass over the captures of one query; False when this Python could not parse the file."""
     import tree_sitter as ts
 
     caps = ts.QueryCursor(_query()).captures(root)
-    prints = caps.get("print", ())
-    if "py2" in caps or any(not any(c.type == "chevron" for c in p.children) for p in prints):
-        return False  # Python 2 (`print "x"`, `exec code`): cached as "no index"
-    if "py312" in caps and sys.version_info < (3, 12):
-        return False  # `def f[T]()`, `class C[T]`: this Python cannot parse the file either
+    if not _parses_here(caps):
+        return False  # cached as "no index"
+    text = _namer(source)
+    n = NameIndex()
+    hidden = _attributes(caps, text, n.attrs)  # start bytes of identifiers that are not names
+    n.defined.update(text(node) for node in caps.get("def", ()))
+    self_stores: list[tuple[int, str]] = []  # (offset, attr) of every `self.attr` store
+    for node in caps.get("store", ()):
+        _targets(node, text, n.defined, self_stores)
+    for node in caps.get("del", ()):
+        _targets(node, text, n.defined, None)
+    _imports_and_patterns(caps, text, n, hidden)
+    _bound(caps, source, text, n.bound, hidden)
+    _classes(caps, text, n, sorted(self_stores))
+    n.bound |= n.defined
+    for members, _ in n.classes.values():
+        n.attrs |= members
+    return n
 
-    def text(node) -> str:  # an identifier's name; Python NFKC-normalizes non-ASCII ones
+
+def _parses_here(caps) -> bool:
+    """False for what tree-sitter accepts and the running Python does not: Python 2 (`print "x"`, `exec
+    code`; `print >> f, x` is Python 3 too), type parameters (`def f[T]()`) before 3.12."""
+    if "py2" in caps or any(not any(c.type == "chevron" for c in p.children) for p in caps.get("print", ())):
+        return False
+    return "py312" not in caps or sys.version_info >= (3, 12)
+
+
+def _namer(source: bytes):
+    """An identifier's name: its text, NFKC-normalized when it is not ASCII (as Python does)."""
+    def text(node) -> str:
         raw = source[node.start_byte : node.end_byte]
         return raw.decode() if raw.isascii() else unicodedata.normalize("NFKC", raw.decode("utf-8", "replace"))
 
-    n = NameIndex()
-    defined, attrs = n.defined, n.attrs
-    hidden: set[int] = set()  # start bytes of identifiers that are not names (attributes, import paths, ...)
-    for node in caps.get("attr", ()):
-        attrs.add(text(node))
-        hidden.add(node.start_byte)
-    for node in caps.get("kw", ()):
+    return text
+
+
+def _attributes(caps, text, attrs: set[str]) -> set[int]:
+    """Add every `.attr` and keyword-argument name to `attrs`; the start bytes of those and of the other
+    identifiers that are not names (keyword and splat patterns)."""
+    hidden: set[int] = set()
+    for node in (*caps.get("attr", ()), *caps.get("kw", ())):
         attrs.add(text(node))
         hidden.add(node.start_byte)
     hidden.update(node.start_byte for node in caps.get("hidden", ()))
-    defined.update(text(node) for node in caps.get("def", ()))
+    return hidden
 
-    self_stores: list[tuple[int, str]] = []  # (offset, attr) of every `self.attr` store
-    for node in caps.get("store", ()):
-        _targets(node, text, defined, self_stores)
-    for node in caps.get("del", ()):
-        _targets(node, text, defined, None)
 
+def _imports_and_patterns(caps, text, n: NameIndex, hidden: set[int]) -> None:
+    """The imports, then the dotted names outside them (only in match patterns)."""
     import_paths: set[int] = set()  # dotted_name nodes that belong to imports
     for node in caps.get("import", ()):
         _import(node, text, n, hidden, import_paths)
-    for node in caps.get("dotted", ()):  # outside imports only in match patterns
+    for node in caps.get("dotted", ()):
         if node.start_byte in import_paths:
             continue
         ids = [c for c in node.named_children if c.type == "identifier"]
         if len(ids) == 1:
             parent = node.parent
             if parent is not None and parent.type != "class_pattern":  # a capture pattern: `case x:`
-                defined.add(text(ids[0]))
+                n.defined.add(text(ids[0]))
         else:  # a value pattern `Color.RED`: a name, then attributes
             for c in ids[1:]:
-                attrs.add(text(c))
+                n.attrs.add(text(c))
                 hidden.add(c.start_byte)
 
-    bound = n.bound
-    if prints:  # `print >> f, x` is Python 3 too: a shift of the name `print`
+
+def _bound(caps, source: bytes, text, bound: set[str], hidden: set[int]) -> None:
+    """Every identifier that is a name, plus identifier-like string constants."""
+    if caps.get("print"):  # `print >> f, x` is Python 3 too: a shift of the name `print`
         bound.add("print")
     for node in caps.get("id", ()):
         if node.start_byte not in hidden:
             bound.add(text(node))
     _strings(caps, source, bound)
 
+
+def _classes(caps, text, n: NameIndex, self_stores: list[tuple[int, str]]) -> None:
+    """Each class's members (its own definitions and the `self.attr` stores inside it) and base names."""
     classes = sorted(caps.get("class", ()), key=lambda c: (_ast_depth(c), c.start_byte))  # Python's ast.walk order
-    self_stores.sort()
     store_offsets = [s for s, _ in self_stores]
     for cls in classes:
         name_node = cls.child_by_field_name("name")
@@ -181,12 +206,7 @@ def _build(root, source: bytes) -> NameIndex | bool:
                 if c.type not in ("keyword_argument", "dictionary_splat", "comment"):
                     bases.append(_dotted(c, text))
         n.classes[text(name_node)] = (members, bases)
-        defined.add(text(name_node))
-
-    bound |= defined
-    for members, _ in n.classes.values():
-        attrs |= members
-    return n
+        n.defined.add(text(name_node))
 
 
 def _unwrap(node):

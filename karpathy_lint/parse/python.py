@@ -12,17 +12,13 @@ from karpathy_lint.parse.comments import build_notes
 from karpathy_lint.parse.header import build_header
 from karpathy_lint.parse.treesitter import collect_comments, first_error, node_text, split_lines
 
+# One alternation of plain node types, plus the statements of each block: tree-sitter analyses every
+# pattern when a query is compiled, and that compile is a large part of a one-file run's start-up, so the
+# call and `@` operator details are read from the captured nodes (`_call_sites`) rather than matched here.
 QUERY = """
-(comment) @comment
-(function_definition) @def
-(class_definition) @class
+[(comment) @comment (function_definition) @def (class_definition) @class (print_statement) @legacy
+ (exec_statement) @legacy (call) @call (binary_operator) @binop (augmented_assignment) @augassign]
 (block (_) @stmt)
-(call function: (attribute) @callattr)
-(call function: (identifier) @callid)
-(binary_operator operator: "@") @matmul
-(augmented_assignment operator: "@=") @matmul
-(print_statement) @legacy
-(exec_statement) @legacy
 """
 
 SCOPE_TYPES = ("function_definition", "class_definition")
@@ -190,10 +186,17 @@ def _header_from_docstring(model: SourceModel, stmt, settings):
 
 
 def _call_sites(caps, source: bytes) -> list[tuple[int, str]]:
-    """(offset, callee as written, `@` for a matrix product) of every call and `@`, in file order."""
-    sites = [(n.start_byte, source[n.start_byte : n.end_byte].decode("utf-8", "replace"))
-             for n in (*caps.get("callattr", ()), *caps.get("callid", ()))]
-    sites.extend((n.start_byte, "@") for n in caps.get("matmul", ()))
+    """(offset, callee as written, `@` for a matrix product) of every call of a name or an attribute and
+    every `@` / `@=`, in file order."""
+    sites = []
+    for call in caps.get("call", ()):
+        callee = call.child_by_field_name("function")
+        if callee is not None and callee.type in ("attribute", "identifier"):
+            sites.append((callee.start_byte, source[callee.start_byte : callee.end_byte].decode("utf-8", "replace")))
+    for node in (*caps.get("binop", ()), *caps.get("augassign", ())):
+        operator = node.child_by_field_name("operator")
+        if operator is not None and operator.type in ("@", "@="):
+            sites.append((node.start_byte, "@"))
     sites.sort()
     return sites
 

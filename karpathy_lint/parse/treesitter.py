@@ -30,7 +30,7 @@ def first_error(root):
 
 def collect_comments(nodes, source: bytes, line_starts: list[int]):
     """tree-sitter comment nodes -> `Comment`s in file order (both languages)."""
-    from karpathy_lint.model import Comment, new_comment
+    from karpathy_lint.model import Comment
 
     comments: list[Comment] = []
     add = comments.append
@@ -41,7 +41,7 @@ def collect_comments(nodes, source: bytes, line_starts: list[int]):
         while end > start and source[end - 1] in (13, 10):
             end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
         # Comment(line, col (bytes), start, end, text, own_line)
-        add(new_comment(line, start - line_start, start, end, source[start:end].decode("utf-8", "replace"),
+        add(Comment(line, start - line_start, start, end, source[start:end].decode("utf-8", "replace"),
                     not source[line_start:start].strip()))
     return comments
 

@@ -53,19 +53,7 @@ def build_notebook_page(model: SourceModel, cmap: CellMap, rel: str, findings: l
     def page_line(vline: int) -> int | None:
         return _to_page_line(model, cmap, first_of, vline)
 
-    vlines = source_lines(model)
-    anchors: dict[int, str] = {}
-    seen: set[str] = set()
-    for d in model.definitions:
-        n, ident = page_line(d.line), f"def-{d.qualname}"
-        if n is not None and ident not in seen and n not in anchors:
-            seen.add(ident)
-            anchors[n] = ident
-    badges: dict[int, list[str]] = {}
-    for vline, found in badges_of(model, vlines).items():
-        n = page_line(vline)
-        if n is not None:
-            badges.setdefault(n, []).extend(found)
+    anchors, badges = _anchors_and_badges(model, page_line)
     notes = [(page_line(note.line), note) for note in model.notes if note.status == "ok"]
     final = model.notes[-1] if model.notes else None
     closing = final if final is not None and final.own_line and final.line > model.last_code_line else None
@@ -84,27 +72,10 @@ def build_notebook_page(model: SourceModel, cmap: CellMap, rel: str, findings: l
         if cell.cell_type != "code":
             continue  # raw cells are neither code nor prose
         first = first_of[cell.index]
-        last = first + len(_cell_lines(cell.source)) - 1
-        cuts = [(n, note) for n, note in notes if n is not None and first <= n <= last and note.own_line]
-        cell_blocks: list[Block] = []
-        if not cuts or any(lines[k - 1].strip() for k in range(first, cuts[0][0])):
-            cell_blocks.append(Block(first, (cuts[0][0] - 1) if cuts else last))
-        for i, (n, note) in enumerate(cuts):
-            end = cuts[i + 1][0] - 1 if i + 1 < len(cuts) else last
-            start = first if not cell_blocks else n
-            kind = "closing" if note is closing else "code"
-            cell_blocks.append(Block(start, end, prose=note.text, kind=kind))
-        if not cell_blocks:
-            cell_blocks.append(Block(first, last))
+        cell_blocks = _cell_blocks(lines, first, first + len(_cell_lines(cell.source)) - 1, notes, closing)
         if pending:
             cell_blocks[0].prose = "\n\n".join(pending + ([cell_blocks[0].prose] if cell_blocks[0].prose else []))
             pending = []
-        for n, note in notes:
-            if n is not None and not note.own_line:
-                for block in cell_blocks:
-                    if block.first <= n <= block.last:
-                        block.asides.append(Aside(n, note.text))
-                        break
         blocks.extend(cell_blocks)
     if pending:
         blocks.append(Block(len(lines) + 1, len(lines), prose="\n\n".join(pending), kind="markdown"))
@@ -114,3 +85,42 @@ def build_notebook_page(model: SourceModel, cmap: CellMap, rel: str, findings: l
         findings=findings, error=error, code_lines=model.code_lines, notes=len(model.notes),
         cell_starts={index + 1: line for index, line in first_of.items()},
     )
+
+
+def _anchors_and_badges(model: SourceModel, page_line) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """Page line -> the anchor of the definition there (first wins), and -> its finding badges."""
+    anchors: dict[int, str] = {}
+    seen: set[str] = set()
+    for d in model.definitions:
+        n, ident = page_line(d.line), f"def-{d.qualname}"
+        if n is not None and ident not in seen and n not in anchors:
+            seen.add(ident)
+            anchors[n] = ident
+    badges: dict[int, list[str]] = {}
+    for vline, found in badges_of(model, source_lines(model)).items():
+        n = page_line(vline)
+        if n is not None:
+            badges.setdefault(n, []).extend(found)
+    return anchors, badges
+
+
+def _cell_blocks(lines: list[str], first: int, last: int, notes, closing) -> list[Block]:
+    """One code cell (page lines first..last) cut at its own-line notes, each note the prose of the code below
+    it; end-of-line notes become asides of the block that holds their line."""
+    cuts = [(n, note) for n, note in notes if n is not None and first <= n <= last and note.own_line]
+    blocks: list[Block] = []
+    if not cuts or any(lines[k - 1].strip() for k in range(first, cuts[0][0])):
+        blocks.append(Block(first, (cuts[0][0] - 1) if cuts else last))
+    for i, (n, note) in enumerate(cuts):
+        end = cuts[i + 1][0] - 1 if i + 1 < len(cuts) else last
+        start = first if not blocks else n
+        blocks.append(Block(start, end, prose=note.text, kind="closing" if note is closing else "code"))
+    if not blocks:
+        blocks.append(Block(first, last))
+    for n, note in notes:
+        if n is not None and not note.own_line:
+            for block in blocks:
+                if block.first <= n <= block.last:
+                    block.asides.append(Aside(n, note.text))
+                    break
+    return blocks

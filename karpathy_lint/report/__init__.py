@@ -9,14 +9,12 @@ Adding a format is one `OutputFormat` below plus its renderer.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from karpathy_lint.model import Finding
 
 
-@dataclass(frozen=True)
-class OutputFormat:
+class OutputFormat(NamedTuple):
     name: str
     renderer: str  # "module:function"
     human: bool
@@ -36,12 +34,17 @@ FORMATS: dict[str, OutputFormat] = {
 FORMAT_NAMES = tuple(FORMATS)
 
 
-@dataclass
 class Run:
-    findings: list[Finding] = field(default_factory=list)
-    files_checked: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
-    fixed: int = 0
+    """What a run reports: its findings, the files it checked, the errors (path, message) and fixes."""
+
+    __slots__ = ("findings", "files_checked", "errors", "fixed")
+
+    def __init__(self, findings: list[Finding] | None = None, files_checked: int = 0,
+                 errors: list[tuple[str, str]] | None = None, fixed: int = 0) -> None:
+        self.findings = findings if findings is not None else []
+        self.files_checked = files_checked
+        self.errors = errors if errors is not None else []
+        self.fixed = fixed
 
 
 def finding_dict(f: Finding) -> dict:

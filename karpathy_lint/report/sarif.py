@@ -104,15 +104,21 @@ def _fixes(f, location: dict) -> list[dict]:
 
 def sarif_log(run: Run) -> dict:
     rules, index = _rule_descriptors()
+    cwd = os.getcwd()
+    results = _results(run.findings, rules, index, cwd)  # may append descriptors for codes outside the registry
+    return _log(rules, results, run.errors, cwd)
+
+
+def _results(findings, rules: list[dict], index: dict[str, int], cwd: str) -> list[dict]:
+    """One SARIF result per finding, in order; a hot loop (thousands of findings), so lookups are hoisted."""
     levels: dict[str, str] = {}  # severity -> SARIF level, worked out once per severity
     results: list[dict] = []
     append = results.append
     seen: dict = {}
     sha256 = hashlib.sha256
-    cwd = os.getcwd()
     # per path, not per finding: findings come sorted by path, thousands to a file
     places: dict[str, tuple[dict, str]] = {}
-    for f in run.findings:
+    for f in findings:
         code = f.code
         place = places.get(f.path)
         if place is None:
@@ -156,11 +162,16 @@ def sarif_log(run: Run) -> dict:
             if fixes:
                 result["fixes"] = fixes
         append(result)
+    return results
+
+
+def _log(rules: list[dict], results: list[dict], errors, cwd: str) -> dict:
+    """The SARIF 2.1.0 envelope: one run, our driver with its rules, the invocation with any file errors."""
     notifications = [
         {"level": "error", "message": {"text": message}, "locations": [{"physicalLocation": {"artifactLocation": _location(path, cwd)}}]}
-        for path, message in run.errors
+        for path, message in errors
     ]
-    invocation: dict[str, object] = {"executionSuccessful": not run.errors}
+    invocation: dict[str, object] = {"executionSuccessful": not errors}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return {

@@ -12,6 +12,7 @@ from lsprotocol import types
 
 from karpathy_lint.engine import lint_source
 from karpathy_lint.model import Finding
+from karpathy_lint.server import notebook_edits
 from karpathy_lint.server.diagnostics import (
     SOURCE,
     finding_range,
@@ -20,6 +21,7 @@ from karpathy_lint.server.diagnostics import (
     to_diagnostic,
 )
 from karpathy_lint.server.edits import diff_edits, fix_edits, workspace_edit
+from karpathy_lint.server.notebooks import NotebookView
 from karpathy_lint.server.positions import TextIndex
 from karpathy_lint.suppressions import DIRECTIVE
 
@@ -37,6 +39,7 @@ class Snapshot:
     index: TextIndex
     settings: object
     findings: list[Finding]
+    notebook: NotebookView | None = None  # a notebook cell's snapshot: the notebook version it was linted in
 
 
 def _wanted(only, kind: str) -> bool:
@@ -61,8 +64,8 @@ def code_actions(snap: Snapshot, params: types.CodeActionParams, capabilities, s
     actions: list[types.CodeAction] = []
     if _wanted(only, types.CodeActionKind.QuickFix):
         for f, d in pairs:
-            if f.fix is not None:
-                actions.append(_quick_fix(snap, f, d, preferred, capabilities))
+            if f.fix is not None and (action := _quick_fix(snap, f, d, preferred, capabilities)) is not None:
+                actions.append(action)
         seen = set()
         for f, d in pairs:
             if (f.line, f.code) not in seen:
@@ -82,12 +85,18 @@ def _preferred_support(capabilities) -> bool:
     return bool(getattr(code_action, "is_preferred_support", False))
 
 
-def _quick_fix(snap: Snapshot, f: Finding, d: types.Diagnostic, preferred: bool, capabilities) -> types.CodeAction:
+def _quick_fix(snap: Snapshot, f: Finding, d: types.Diagnostic, preferred: bool,
+               capabilities) -> types.CodeAction | None:
     assert f.fix is not None
     safe = f.fix.applicability == "safe"
     what = f.fix.message or f"fix {f.name}"
     title = f"{SOURCE}: {what} ({f.code})" + ("" if safe else " [unsafe fix: check the result]")
-    edit = workspace_edit(snap.uri, snap.version, fix_edits(snap.index, f.fix.edits), capabilities)
+    if snap.notebook is not None:  # edits on the notebook's cells (possibly several), or no action
+        edit = notebook_edits.fix_edit(snap.notebook, snap.settings, f.fix.edits, snap.index.encoding, capabilities)
+        if edit is None:
+            return None
+    else:
+        edit = workspace_edit(snap.uri, snap.version, fix_edits(snap.index, f.fix.edits), capabilities)
     return types.CodeAction(title=title, kind=types.CodeActionKind.QuickFix, diagnostics=[d], edit=edit,
                             is_preferred=True if (safe and preferred) else None)
 
@@ -96,6 +105,12 @@ def fix_all(snap: Snapshot, capabilities) -> types.CodeAction | None:
     """Every safe fix at once, as `--fix` applies them (re-linting between rounds)."""
     from karpathy_lint.fixer import fix_source
 
+    if snap.notebook is not None:
+        found = notebook_edits.fix_all_edit(snap.notebook, snap.path, snap.settings, snap.index.encoding, capabilities)
+        if found is None:
+            return None
+        edit, applied = found
+        return types.CodeAction(title=f"{SOURCE}: fix all safe fixes ({applied})", kind=FIX_ALL, edit=edit)
     fixed = fix_source(snap.path, snap.index.body, snap.settings, unsafe=False)
     if not fixed.applied or fixed.source == snap.index.body:
         return None
@@ -121,13 +136,14 @@ def _line_bounds(body: bytes, line: int) -> tuple[int, int]:
     return start, end
 
 
-def suppress_edit(path: str, body: bytes, settings, f: Finding) -> tuple[int, int, str] | None:
+def suppress_edit(path: str, body: bytes, settings, f: Finding, relint=None) -> tuple[int, int, str] | None:
     """The edit that writes the documented directive for `f` on its line: (start, end, new text), or None.
 
     The directive goes into an existing `karpathy-lint: ignore[...]` on the line, or is appended as
     plain text (a header line, or a comment already on the line) or as a comment in the language's
     line-comment syntax: the first that, re-linted, hides the finding without breaking the file (so a
-    line inside a string, where no directive can go, gets no action).
+    line inside a string, where no directive can go, gets no action). `relint(new_body)` lints the
+    changed body (default: as the file `path`; a notebook cell's relints its whole notebook).
     """
     from karpathy_lint.languages import language_for
 
@@ -148,16 +164,19 @@ def suppress_edit(path: str, body: bytes, settings, f: Finding) -> tuple[int, in
             candidates.append(f"{stripped}  {spec.line_comment} {directive}")
     for candidate in candidates:
         new_body = body[:start] + candidate.encode("utf-8", "surrogatepass") + body[end:]
-        result = lint_source(path, new_body, settings)
+        result = relint(new_body) if relint is not None else lint_source(path, new_body, settings)
         if result.error or result.syntax_error:
             continue
-        if not any(g.code == f.code and g.line == f.line for g in result.findings):
+        if not any(g.code == f.code and g.line == f.line and g.cell == f.cell for g in result.findings):
             return start, end, candidate
     return None
 
 
 def _suppress(snap: Snapshot, f: Finding, d: types.Diagnostic, capabilities) -> types.CodeAction | None:
-    found = suppress_edit(snap.path, snap.index.body, snap.settings, f)
+    relint = None
+    if snap.notebook is not None:
+        relint = notebook_edits.relint_with_cell(snap.notebook, snap.path, snap.settings, snap.uri)
+    found = suppress_edit(snap.path, snap.index.body, snap.settings, f, relint)
     if found is None:
         return None
     start, end, text = found

@@ -16,12 +16,12 @@ from pygls.protocol.language_server import lsp_method
 
 from karpathy_lint import __version__
 from karpathy_lint.config import CONFIG_NAMES, ConfigError
-from karpathy_lint.server import actions
+from karpathy_lint.server import actions, notebooks
 from karpathy_lint.server import hover as hover_mod
 from karpathy_lint.server.diagnostics import SOURCE, DiagnosticStyle
 from karpathy_lint.server.documents import Documents, path_to_uri, uri_to_path
 from karpathy_lint.server.edits import diff_edits, workspace_edit
-from karpathy_lint.server.linting import Outcome, Scheduler, lint_document
+from karpathy_lint.server.linting import NotebookOutcome, Outcome, Scheduler, lint_document, lint_notebook
 from karpathy_lint.server.positions import UTF16, TextIndex
 from karpathy_lint.server.workspace_config import (
     SECTION,
@@ -61,22 +61,53 @@ class Protocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
+    # notebooks: our own store too (pygls's workspace would keep a second copy of every cell)
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def lsp_notebook_document__did_open(self, params: types.DidOpenNotebookDocumentParams):
+        self._server.notebooks.open(params)
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def lsp_notebook_document__did_change(self, params: types.DidChangeNotebookDocumentParams):
+        removed = self._server.notebooks.change(params, self._server.encoding)
+        self._server.clear_cells(removed)
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def lsp_notebook_document__did_close(self, params: types.DidCloseNotebookDocumentParams):
+        cells = self._server.notebooks.close(params.notebook_document.uri)
+        cells += [c.uri for c in params.cell_text_documents if c.uri not in cells]
+        self._server.scheduler.cancel(params.notebook_document.uri)
+        self._server.clear_cells(cells)
+        if (handler := self.fm.features.get(types.NOTEBOOK_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
 
 class KarpathyServer(LanguageServer):
     def __init__(self):
         super().__init__(SOURCE, __version__, protocol_cls=Protocol,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=notebooks.SYNC_OPTIONS)
         self.documents = Documents()
+        self.notebooks = notebooks.Notebooks()
         self.config = WorkspaceConfig()
         self.snapshots: dict[str, actions.Snapshot] = {}
         self.style = DiagnosticStyle(None)
-        self.scheduler = Scheduler(self.documents.get, self._job, self._publish, DEFAULT_DEBOUNCE_MS / 1000)
+        self.scheduler = Scheduler(self.current, self._job, self._publish, DEFAULT_DEBOUNCE_MS / 1000)
         self.config_problems: dict[str, str] = {}  # config file path -> the message published on it
         self.logged: set[str] = set()
         self._stamps: dict[str, tuple] = {}
         self._poller: asyncio.Task | None = None
         self.init_settings = self.config.global_settings  # from the initialization options
         self.shut_down = False  # `shutdown` came before `exit`: the exit code is 0, else 1
+        # pull diagnostics (`textDocument/diagnostic`) for clients that can also be told to pull again
+        # (`workspace/diagnostic/refresh`); every other client gets pushed ones: never both
+        self.pull = False
+        self.pulled: dict[str, list[types.Diagnostic]] = {}  # uri -> the latest diagnostics, for pulls
+        self.config_diagnostics: dict[str, list[types.Diagnostic]] = {}  # config file uri -> its problem
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -106,23 +137,79 @@ class KarpathyServer(LanguageServer):
         """pygls's handler for errors outside a request: log to the client, keep serving."""
         self.log(f"internal error ({getattr(source, '__name__', source)}): {error}", types.MessageType.Error)
 
-    def _job(self, doc) -> Outcome:
+    def current(self, uri: str):
+        """The open text document or notebook (a `NotebookView`) with this uri, or None."""
+        return self.documents.get(uri) or self.notebooks.get(uri)
+
+    def _job(self, doc) -> Outcome | NotebookOutcome:
+        if isinstance(doc, notebooks.NotebookView):
+            return lint_notebook(doc, self.encoding, self.config, self.style)
+        if self.notebooks.owner(doc.uri) is not None:
+            return Outcome(None, [])  # a cell also opened as a text document: its notebook speaks for it
         return lint_document(doc.uri, doc.version, doc.text, doc.path, self.encoding, self.config, self.style)
 
-    def _publish(self, doc, outcome: Outcome) -> None:
+    def send(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None = None) -> None:
+        """A document's diagnostics: published (push), or kept for the client's next pull."""
+        diagnostics = diagnostics + self.config_diagnostics.get(uri, [])
+        if self.pull:
+            self.pulled[uri] = diagnostics
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version))
+
+    def schedule(self, uri: str, delay: float | None = None) -> None:
+        """Lint after a change (push); a pull client asks when it wants them, and the lint runs then."""
+        if not self.pull:
+            self.scheduler.schedule(uri, delay)
+
+    def forget(self, uri: str) -> None:
+        """A document (or cell) left: its findings go (an empty publish; a pull client drops them itself)."""
+        self.scheduler.cancel(uri)
+        self.snapshots.pop(uri, None)
+        if self.pull:
+            self.pulled.pop(uri, None)
+        else:
+            self.send(uri, [])
+
+    def clear_cells(self, uris) -> None:
+        """Cells that left (closed, or removed from their notebook)."""
+        for uri in uris:
+            self.forget(uri)
+
+    def _publish(self, doc, outcome: Outcome | NotebookOutcome) -> None:
+        if isinstance(outcome, NotebookOutcome):
+            self._publish_cells(doc, outcome)
+            return
+        if self.notebooks.owner(doc.uri) is not None:
+            return
         if outcome.snapshot is not None:
             self.snapshots[doc.uri] = outcome.snapshot
         else:
             self.snapshots.pop(doc.uri, None)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=outcome.diagnostics, version=doc.version))
+        self.send(doc.uri, outcome.diagnostics, doc.version)
         if outcome.config_stamp and doc.path:
             self._stamps.setdefault(doc.path, outcome.config_stamp)
         if outcome.config_error is not None:
             self._report_config_error(outcome.config_error)
 
+    def _publish_cells(self, view: notebooks.NotebookView, outcome: NotebookOutcome) -> None:
+        for cell, snap, diagnostics in outcome.cells:
+            if snap is not None:
+                self.snapshots[cell.uri] = snap
+            else:
+                self.snapshots.pop(cell.uri, None)
+            self.send(cell.uri, diagnostics, cell.version)
+        if outcome.config_stamp and view.path:
+            self._stamps.setdefault(view.path, outcome.config_stamp)
+        if outcome.config_error is not None:
+            self._report_config_error(outcome.config_error)
+
     async def snapshot(self, uri: str) -> actions.Snapshot | None:
-        """The linted snapshot of the document's current version (linting it now if needed)."""
+        """The linted snapshot of the document's current version (linting it now if needed); for a
+        notebook cell, the cell's part of its notebook's current version."""
+        notebook = self.notebooks.owner(uri)
+        if notebook is not None:
+            return await self._cell_snapshot(notebook, uri)
         doc = self.documents.get(uri)
         if doc is None:
             return None
@@ -133,9 +220,35 @@ class KarpathyServer(LanguageServer):
         outcome = await self.scheduler.run(uri)
         return outcome.snapshot if outcome is not None else None
 
+    async def _cell_snapshot(self, notebook: str, uri: str) -> actions.Snapshot | None:
+        view = self.notebooks.get(notebook)
+        cell = view.cell(uri) if view is not None else None
+        if view is None or cell is None:
+            return None
+
+        def current(snap: actions.Snapshot | None) -> bool:
+            now = self.notebooks.get(notebook)
+            return (snap is not None and snap.notebook is not None and now is not None
+                    and snap.notebook.version == now.version and snap.notebook.text == now.text)
+
+        snap = self.snapshots.get(uri)
+        if current(snap):
+            return snap
+        self.scheduler.cancel(notebook)
+        await self.scheduler.run(notebook)
+        snap = self.snapshots.get(uri)
+        return snap if current(snap) else None
+
     def relint_all(self) -> None:
+        if self.pull:  # the client pulls again, and each pull lints the document's current version
+            self.snapshots.clear()
+            self.pulled.clear()
+            self.workspace_diagnostic_refresh(None)
+            return
         for doc in self.documents.all():
             self.scheduler.schedule(doc.uri, 0)
+        for view in self.notebooks.all():
+            self.scheduler.schedule(view.uri, 0)
 
     # -- config files ------------------------------------------------------------------------------
 
@@ -159,15 +272,17 @@ class KarpathyServer(LanguageServer):
             message = message[len(error.path) + 2:]
         diag = types.Diagnostic(range=rng, message=message, severity=types.DiagnosticSeverity.Error, source=SOURCE)
         self.config_problems[error.path] = str(error)
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=path_to_uri(error.path), diagnostics=[diag]))
+        uri = path_to_uri(error.path)
+        self.config_diagnostics[uri] = [diag]
+        self.send(uri, [])
 
     def reload_config(self, why: str) -> None:
         self.log(f"reloading configuration ({why})")
         self.config.reset()
         self.logged.clear()
+        self.config_diagnostics.clear()
         for path in list(self.config_problems):
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=path_to_uri(path), diagnostics=[]))
+            self.send(path_to_uri(path), [])
         self.config_problems.clear()
         self._stamps = {}
         self.relint_all()
@@ -178,7 +293,7 @@ class KarpathyServer(LanguageServer):
             await asyncio.sleep(POLL_SECONDS)
             try:
                 # compared with the files as each document's last lint saw them (stamped on the lint thread)
-                known = [(p, s) for p, s in self._stamps.items() if self.documents.get(path_to_uri(p)) is not None]
+                known = [(p, s) for p, s in self._stamps.items() if self.current(path_to_uri(p)) is not None]
                 if any(self.config.stamp(p) != s for p, s in known):
                     self.reload_config("a config file changed on disk")
             except Exception as exc:  # noqa: BLE001 - keep polling whatever one round hit
@@ -231,6 +346,13 @@ def initialize(ls: KarpathyServer, params: types.InitializeParams) -> None:
     if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
         ls.scheduler.delay = debounce / 1000
     ls.config.global_settings = ls.init_settings = editor_settings(options, ls._settings_warning)
+    caps = params.capabilities
+    if (getattr(caps.text_document, "diagnostic", None) is not None
+            and getattr(getattr(caps.workspace, "diagnostics", None), "refresh_support", False)):
+        ls.pull = True  # pygls advertises the provider from this registration
+    if ls.pull and types.TEXT_DOCUMENT_DIAGNOSTIC not in ls.protocol.fm.features:
+        ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, types.DiagnosticOptions(
+            identifier=SOURCE, inter_file_dependencies=False, workspace_diagnostics=False))(pull_diagnostics)
     folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
     if not params.workspace_folders and (params.root_uri or params.root_path):
         folders = [uri_to_path(params.root_uri) if params.root_uri else params.root_path]
@@ -278,12 +400,12 @@ def shutdown(ls: KarpathyServer, params) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: KarpathyServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.scheduler.schedule(params.text_document.uri, 0)
+    ls.schedule(params.text_document.uri, 0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: KarpathyServer, params: types.DidChangeTextDocumentParams) -> None:
-    ls.scheduler.schedule(params.text_document.uri)
+    ls.schedule(params.text_document.uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
@@ -292,15 +414,35 @@ def did_save(ls: KarpathyServer, params: types.DidSaveTextDocumentParams) -> Non
     if path and os.path.basename(path) in CONFIG_NAMES:
         ls.reload_config(f"{os.path.basename(path)} saved")
     elif ls.documents.get(params.text_document.uri) is not None:
-        ls.scheduler.schedule(params.text_document.uri, 0)
+        ls.schedule(params.text_document.uri, 0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: KarpathyServer, params: types.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.scheduler.cancel(uri)
-    ls.snapshots.pop(uri, None)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    if ls.notebooks.owner(uri) is not None:
+        return  # a cell also opened as a text document: its notebook still speaks for it
+    ls.forget(uri)
+
+
+# -- notebooks (LSP 3.17 notebook document sync) -----------------------------------------------------------
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+def notebook_did_open(ls: KarpathyServer, params: types.DidOpenNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri, 0)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+def notebook_did_change(ls: KarpathyServer, params: types.DidChangeNotebookDocumentParams) -> None:
+    ls.schedule(params.notebook_document.uri)
+
+
+@server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+def notebook_did_save(ls: KarpathyServer, params: types.DidSaveNotebookDocumentParams) -> None:
+    if ls.notebooks.get(params.notebook_document.uri) is not None:
+        ls.schedule(params.notebook_document.uri, 0)
 
 
 # -- workspace ------------------------------------------------------------------------------------------
@@ -350,6 +492,18 @@ async def code_action(ls: KarpathyServer, params: types.CodeActionParams):
     return found or None
 
 
+async def pull_diagnostics(ls: KarpathyServer, params: types.DocumentDiagnosticParams):
+    """`textDocument/diagnostic`: the findings of the document's (or cell's) current version, linted now
+    if needed; always a full report."""
+    uri = params.text_document.uri
+    if ls.current(uri) is not None or ls.notebooks.owner(uri) is not None:
+        await ls.snapshot(uri)
+    items = ls.pulled.get(uri)
+    if items is None:
+        items = ls.config_diagnostics.get(uri, [])
+    return types.RelatedFullDocumentDiagnosticReport(items=items)
+
+
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 async def hover(ls: KarpathyServer, params: types.HoverParams):
     snap = await ls.snapshot(params.text_document.uri)
@@ -369,6 +523,9 @@ async def scaffold(ls: KarpathyServer, *args):
     uri = args[0] if args else None
     if isinstance(uri, dict):
         uri = uri.get("uri")
+    if isinstance(uri, str) and (ls.notebooks.get(uri) is not None or ls.notebooks.owner(uri) is not None):
+        # a new header cell is a change to the notebook's structure, which no workspace edit can make
+        raise JsonRpcInvalidParams(f"{SCAFFOLD_COMMAND} does not edit notebooks: run `karpathy-scaffold` on the .ipynb")
     doc = ls.documents.get(uri) if isinstance(uri, str) else None
     if doc is None or doc.path is None or not isinstance(uri, str):
         raise JsonRpcInvalidParams(f"{SCAFFOLD_COMMAND} needs the URI of an open file, got {uri!r}")

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
-from karpathy_lint.server.positions import Position, apply_change
+from karpathy_lint.server.positions import apply_changes
 
 
 @dataclass
@@ -55,15 +55,7 @@ class Documents:
         doc = self._docs.get(uri)
         if doc is None:
             return None
-        text = doc.text
-        for change in changes:
-            rng = getattr(change, "range", None)
-            if rng is None:
-                text = change.text
-            else:
-                text = apply_change(text, Position(rng.start.line, rng.start.character),
-                                    Position(rng.end.line, rng.end.character), change.text, encoding)
-        doc.text, doc.version = text, version
+        doc.text, doc.version = apply_changes(doc.text, changes, encoding), version
         return doc
 
     def close(self, uri: str) -> Document | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from lsprotocol import types
 
@@ -47,9 +48,16 @@ def diff_edits(index: TextIndex, new_body: bytes) -> list[types.TextEdit]:
 def workspace_edit(uri: str, version: int | None, edits: list[types.TextEdit],
                    capabilities: types.ClientCapabilities | None) -> types.WorkspaceEdit:
     """Versioned `documentChanges` where the client takes them (a stale edit is then refused), else `changes`."""
+    return documents_edit([(uri, version, edits)], capabilities)
+
+
+def documents_edit(docs: Sequence[tuple[str, int | None, list[types.TextEdit]]],
+                   capabilities: types.ClientCapabilities | None) -> types.WorkspaceEdit:
+    """`workspace_edit` over several documents at once (the cells of one notebook)."""
     workspace = getattr(capabilities, "workspace", None)
     ws_edit = getattr(workspace, "workspace_edit", None)
     if getattr(ws_edit, "document_changes", False):
-        doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
-        return types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(text_document=doc, edits=edits)])
-    return types.WorkspaceEdit(changes={uri: edits})
+        return types.WorkspaceEdit(document_changes=[
+            types.TextDocumentEdit(text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                                   edits=edits) for uri, version, edits in docs])
+    return types.WorkspaceEdit(changes={uri: edits for uri, _, edits in docs})

@@ -52,12 +52,13 @@ class Position:
 class TextIndex:
     """One document's text with both line models, for conversions in either direction."""
 
-    def __init__(self, text: str, encoding: str = UTF16):
+    def __init__(self, text: str, encoding: str = UTF16, strip_bom: bool = True):
         self.text = text
         self.encoding = encoding
         self.data = text.encode("utf-8", "surrogatepass")
-        # the engine strips a BOM and reports offsets into the rest
-        self.bom = 3 if text.startswith(_BOM) else 0
+        # the engine strips a file's BOM and reports offsets into the rest (a notebook cell's text is
+        # not a file: a U+FEFF there is a character like any other, `strip_bom=False`)
+        self.bom = 3 if strip_bom and text.startswith(_BOM) else 0
         self._nl_starts = [0]
         find = self.data.find
         pos = find(b"\n")
@@ -139,3 +140,15 @@ def apply_change(text: str, start: Position | None, end: Position | None, new_te
         a, b = b, a
     data = index.data
     return (data[:a] + new_text.encode("utf-8", "surrogatepass") + data[b:]).decode("utf-8", "surrogatepass")
+
+
+def apply_changes(text: str, changes, encoding: str) -> str:
+    """`text` after a `didChange`'s content changes, in order (each with a `range`, or none for the whole text)."""
+    for change in changes:
+        rng = getattr(change, "range", None)
+        if rng is None:
+            text = change.text
+        else:
+            text = apply_change(text, Position(rng.start.line, rng.start.character),
+                                Position(rng.end.line, rng.end.character), change.text, encoding)
+    return text

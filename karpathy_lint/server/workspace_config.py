@@ -9,7 +9,6 @@ line's flags on top of the config file.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import threading
@@ -107,7 +106,7 @@ class WorkspaceConfig:
         try:
             return Resolved(resolver.for_path(path), editor.enable, resolver)
         except ConfigError as exc:
-            fallback = resolver.adjust(dataclasses.replace(Settings(), root=root))
+            fallback = resolver.adjust(Settings(root=root))
             return Resolved(fallback, editor.enable, ConfigResolver(adjust=resolver.adjust, default_root=root,
                                                                    isolated=True), exc)
 

@@ -15,7 +15,7 @@ convention's form.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _DIM = r"(?:\.\.\.|\w+(?:\s*(?://|\*\*|[+\-*/])\s*\w+)*)"
 _DIMS = rf"{_DIM}(?:\s*,\s*{_DIM})*(?:\s*,)?"
@@ -27,8 +27,7 @@ ARROW = re.compile(rf"->\s*(?P<target>{_BRACKET})\s*$")
 CONVENTION = re.compile(r"[A-Za-z_][\w.]*\s+shape\s+\[")  # `x shape [B, T]`: the convention's own form
 
 
-@dataclass(frozen=True)
-class Notation:
+class Notation(NamedTuple):
     """One shape in a common notation: `name` is None when the assigned name must supply it; `start` and
     `end` are character offsets into the text given to `find` of what a rewrite replaces."""
 

@@ -80,5 +80,8 @@ def sentences(unit: str) -> list[str]:
     return re.split(r"(?<=[.!?])\s+(?=[A-Z(`\"'])", " ".join(unit.split()))
 
 
+SOURCE_SUFFIXES = (".py", ".cu", ".cuh")
+
+
 def corpus_files() -> list[str]:
-    return sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*") if p.suffix in (".py", ".cu"))
+    return sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*") if p.suffix in SOURCE_SUFFIXES)

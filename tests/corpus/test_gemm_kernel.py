@@ -1,8 +1,10 @@
-"""Tests for corpus/02-DeepGEMM/01-gemm_kernel.cu, the GEMM teaching ladder.
+"""Tests for corpus/02-DeepGEMM/01-gemm_kernel.cu, the GEMM teaching ladder, and 01-gemm_host.cuh, its host
+harness (inputs, FP8 casts, buffers, CPU references, PASS/FAIL gates) included from beside it.
 
-CPU CI: the file compiles with the real nvcc (sm_90) without warnings, the binary takes the documented
-exit paths on a machine without a GPU (3 = no CUDA device, 2 = bad arguments), tree-sitter-cuda parses
-it without ERROR nodes, and its Function List matches its function definitions.
+CPU CI: the ladder compiles with the real nvcc (sm_90) without warnings, the header compiles on its own,
+the binary takes the documented exit paths on a machine without a GPU (3 = no CUDA device, 2 = bad
+arguments), tree-sitter-cuda parses both files without ERROR nodes, and each file's Function List matches
+its function definitions.
 GPU (@pytest.mark.gpu): every kernel prints a PASS line, and bench/gemm_bench.py runs end to end.
 On a GPU box without nvcc, point KARPATHY_GEMM_BIN at a prebuilt binary.
 """
@@ -19,6 +21,8 @@ import pytest
 from corpus_helpers import CORPUS, cuda_available, requires_cuda
 
 SOURCE = CORPUS / "02-DeepGEMM" / "01-gemm_kernel.cu"
+HOST = CORPUS / "02-DeepGEMM" / "01-gemm_host.cuh"
+FILES = [SOURCE, HOST]
 BENCH = CORPUS.parent / "bench" / "gemm_bench.py"
 NVCC = shutil.which("nvcc")
 STEPS = ["1", "2", "3", "4", "5", "6"]
@@ -68,6 +72,18 @@ def test_compiles_for_sm90_without_warnings(build):
     assert "warning" not in log.lower(), log
 
 
+def test_the_host_header_compiles_on_its_own(tmp_path):
+    # The header includes everything it uses (CI compiles CUDA headers this way). Compiling a header as
+    # the main file always draws gcc's "#pragma once in main file"; any other warning is a finding.
+    if NVCC is None:
+        pytest.skip("nvcc not found")
+    cmd = [NVCC, "-std=c++17", "-x", "cu", "-Xcompiler", "-Wall", "-c", str(HOST), "-o", str(tmp_path / "h.o")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [ln for ln in proc.stderr.splitlines() if "warning" in ln.lower()]
+    assert all("#pragma once in main file" in ln for ln in warnings), proc.stderr
+
+
 @pytest.mark.skipif(not NO_GPU_HERE, reason="a GPU is present; the no-device path cannot be taken")
 def _emulate(tmp_path, source: str):
     """Compile the FP32 steps 3-5 of `source` for the host (tests/corpus/cuda_host_emu.h: one std::thread
@@ -115,14 +131,15 @@ def test_bad_arguments_exit_2_before_touching_the_gpu(build, args):
     assert proc.stderr.strip(), "a usage/error message is expected on stderr"
 
 
-def _tree():
+def _tree(path: Path):
     ts = pytest.importorskip("tree_sitter")
     tc = pytest.importorskip("tree_sitter_cuda")
-    return ts.Parser(ts.Language(tc.language())).parse(SOURCE.read_bytes())
+    return ts.Parser(ts.Language(tc.language())).parse(path.read_bytes())
 
 
-def test_tree_sitter_cuda_parses_without_error_nodes():
-    tree = _tree()
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_tree_sitter_cuda_parses_without_error_nodes(path):
+    tree = _tree(path)
     errors = []
 
     def walk(node):
@@ -142,7 +159,7 @@ def _declared_name(node) -> str:
     return node.text.decode() if node is not None else "?"
 
 
-def _definitions() -> dict[str, list[str]]:
+def _definitions(path: Path) -> dict[str, list[str]]:
     found = {}
 
     def walk(node):
@@ -156,12 +173,12 @@ def _definitions() -> dict[str, list[str]]:
         for child in node.children:
             walk(child)
 
-    walk(_tree().root_node)
+    walk(_tree(path).root_node)
     return found
 
 
-def _function_list() -> dict[str, list[str]]:
-    text = SOURCE.read_text(encoding="utf-8")
+def _function_list(path: Path) -> dict[str, list[str]]:
+    text = path.read_text(encoding="utf-8")
     section = text.split("** Function List **")[1].split("** Technical Deep Dive **")[0]
     listed = {}
     for line in section.splitlines():
@@ -172,10 +189,20 @@ def _function_list() -> dict[str, list[str]]:
     return listed
 
 
-def test_function_list_matches_every_definition():
-    defined, listed = _definitions(), _function_list()
-    assert len(defined) >= 17  # six kernels, four device helpers, the host harness
+@pytest.mark.parametrize("path, at_least", [(SOURCE, 13), (HOST, 13)], ids=["kernel", "host"])
+def test_function_list_matches_every_definition(path, at_least):
+    # kernel file: six kernels, four device helpers, launch, time_ms, main; header: the host harness
+    defined, listed = _definitions(path), _function_list(path)
+    assert len(defined) >= at_least
     assert defined == listed
+
+
+def test_the_kernel_file_includes_the_header_beside_it():
+    text = SOURCE.read_text(encoding="utf-8")
+    assert f'#include "{HOST.name}"' in text
+    # the two files split the work: kernels in one, host code in the other, no definition in both
+    assert not set(_definitions(SOURCE)) & set(_definitions(HOST))
+    assert "__global__" not in HOST.read_text(encoding="utf-8") and "__device__" not in HOST.read_text(encoding="utf-8")
 
 
 def test_header_tells_the_truth_about_deepgemm():
@@ -191,7 +218,7 @@ def test_header_tells_the_truth_about_deepgemm():
 
 
 def test_c_is_allocated_not_copied_from_a():
-    text = SOURCE.read_text(encoding="utf-8")
+    text = HOST.read_text(encoding="utf-8")
     upload = text[text.index("Problem upload("):text.index("void free_problem(")]
     assert "cudaMalloc(&C" in upload and upload.count("to_device(h.A)") == 1
 
