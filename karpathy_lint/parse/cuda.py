@@ -260,10 +260,11 @@ def _declarator_name(node, source: bytes) -> str | None:
 
 def _param_names(params_node, source: bytes) -> tuple[list[str], list[str]]:
     names: list[str] = []
-    for child in params_node.named_children:
+    children = params_node.named_children
+    for child in children:
         if child.type in ("parameter_declaration", "optional_parameter_declaration"):
             n = _declarator_name(child.child_by_field_name("declarator"), source)
-            if n and not (len(params_node.named_children) == 1 and n == "void"):
+            if n and not (len(children) == 1 and n == "void"):
                 names.append(n)
         elif child.type == "variadic_parameter_declaration":
             names.append("...")

@@ -42,7 +42,7 @@ def collect_comments(nodes, source: bytes, line_starts: list[int]):
             end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
         # Comment(line, col (bytes), start, end, text, own_line)
         add(Comment(line, start - line_start, start, end, source[start:end].decode("utf-8", "replace"),
-                    not source[line_start:start].strip()))
+                    start == line_start or source[line_start:start].isspace()))
     return comments
 
 
