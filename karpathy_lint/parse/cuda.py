@@ -77,7 +77,7 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
 
     caps = ts.QueryCursor(query).captures(root)
     line_starts = model.line_starts
-    comments = collect_comments(caps.get("comment", ()), source, line_starts)
+    comments = collect_comments(caps.get("comment", ()), source, line_starts, text)
     model.comments = comments
     model.notes = build_notes(comments, settings.marker, LANGUAGES["cuda"].line_comment, source)
     model.header = _header(model, parsed, comments, settings)

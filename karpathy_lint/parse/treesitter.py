@@ -28,12 +28,16 @@ def first_error(root):
         visited_children = True
 
 
-def collect_comments(nodes, source: bytes, line_starts: list[int]):
-    """tree-sitter comment nodes -> `Comment`s in file order (both languages)."""
+def collect_comments(nodes, source: bytes, line_starts: list[int], text: str | None = None):
+    """tree-sitter comment nodes -> `Comment`s in file order (both languages).
+
+    `text`, the decoded source, when given: for an ASCII file (one character per byte) a comment's text is
+    sliced from it instead of decoded again."""
     from karpathy_lint.model import Comment
 
     comments: list[Comment] = []
     add = comments.append
+    chars = text if text is not None and len(text) == len(source) else None  # UTF-8: same length, all ASCII
     for node in sorted(nodes, key=_START_BYTE):
         start, end = node.start_byte, node.end_byte
         line = bisect_right(line_starts, start)  # tree-sitter's row + 1: both count `\n` only
@@ -41,7 +45,8 @@ def collect_comments(nodes, source: bytes, line_starts: list[int]):
         while end > start and source[end - 1] in (13, 10):
             end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
         # Comment(line, col (bytes), start, end, text, own_line)
-        add(Comment(line, start - line_start, start, end, source[start:end].decode("utf-8", "replace"),
+        add(Comment(line, start - line_start, start, end,
+                    chars[start:end] if chars is not None else source[start:end].decode("utf-8", "replace"),
                     start == line_start or source[line_start:start].isspace()))
     return comments
 
