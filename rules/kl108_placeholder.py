@@ -33,7 +33,8 @@ class PlaceholderLeft(Rule):
     options = (Option("placeholders", "strings", ("TODO", "FIXME", "XXX", "<describe>"),
                       "words that mark unfinished header text"),)
 
-    VALID = [Valid(header()), Valid(header(entries="f(x) - Return x, the TODOs of life")),]
+    VALID = [Valid(header()), Valid(header(entries="f(x) - Return x, the TODOs of life")),
+             Valid(header(entries="f(x) - Return x for MASTODON_FIXME, size XXXL")),]
     INVALID = [Invalid(header(entries="f(x) - TODO: describe"), line=9,
                        column=1,
                        message='placeholder `TODO` left in the header'),

@@ -113,3 +113,19 @@ def test_fixtures_and_cub_keep_every_position():
     for path in files:
         src = path.read_bytes()
         same_shape(src, neutralise(src))
+
+
+def test_file_defined_macros_stay_in_their_file():
+    """The name tables are kept across files; what one file `#define`s is not a macro in the next."""
+    first = "#define HD __host__ __device__\nHD float twice(float x) { return 2 * x; }\n"
+    second = "void f() {\n  HD g(int);\n  int HD = 3;\n}\n"
+    assert "HD float" not in blanked(first)
+    assert blanked(second) == second
+
+
+def test_blanked_lines_keep_their_breaks_and_continuations():
+    src = "void f() {\n  NV_IF_TARGET(NV_IS_HOST, (g(); \\\n  h();), (k();))\n  return;\n}\n"
+    out = blanked(src)
+    assert "NV_IF_TARGET" not in out and "return;" in out
+    assert [i for i, ch in enumerate(out) if ch in "\\\n"] == [i for i, ch in enumerate(src) if ch in "\\\n"]
+
