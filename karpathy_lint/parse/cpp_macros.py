@@ -96,6 +96,7 @@ _SPECIAL_NAMES = _ALWAYS_CALLS | _LAMBDA_ATTRS | _TAGS | _ACCESS | _DECL_SPECIFI
 _STATEMENT_BREAKS = {b";", b"{", b"}"}
 _PUNCTUATORS_TO_READ = {b"=", b"["}
 _STOP_PUNCTUATORS = _STATEMENT_BREAKS | _PUNCTUATORS_TO_READ | {b"]"}
+_NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$")
 
 # One token per match, the blanks and comments before it skipped inside the regex (no Python step for them);
 # the skip never gives back (a token, or the end of the source, always follows it), so a comment is never re-read
@@ -327,7 +328,9 @@ class _StopTable(dict):
     def __missing__(self, tok: bytes) -> int:
         if len(self) > 200_000:
             self.clear()
-        hit = self[tok] = int(tok in _STOP_PUNCTUATORS or tok in _SPECIAL_NAMES or self.is_attr(tok))
+        # only a name can be an attribute macro (numbers and strings never reach the macro matcher's cache)
+        hit = self[tok] = int(tok in _STOP_PUNCTUATORS or tok in _SPECIAL_NAMES
+                              or (tok[0] in _NAME_START and self.is_attr(tok)))
         return hit
 
 
