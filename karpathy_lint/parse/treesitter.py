@@ -36,7 +36,7 @@ def collect_comments(nodes, source: bytes, line_starts: list[int], text: str | N
     from karpathy_lint.model import Comment
 
     comments: list[Comment] = []
-    add = comments.append
+    add, new = comments.append, tuple.__new__
     chars = text if text is not None and len(text) == len(source) else None  # UTF-8: same length, all ASCII
     for node in sorted(nodes, key=_START_BYTE):
         start, end = node.start_byte, node.end_byte
@@ -44,10 +44,11 @@ def collect_comments(nodes, source: bytes, line_starts: list[int], text: str | N
         line_start = line_starts[line - 1]
         while end > start and source[end - 1] in (13, 10):
             end -= 1  # CRLF files: the \r belongs to the line ending, not the comment
-        # Comment(line, col (bytes), start, end, text, own_line)
-        add(Comment(line, start - line_start, start, end,
-                    chars[start:end] if chars is not None else source[start:end].decode("utf-8", "replace"),
-                    start == line_start or source[line_start:start].isspace()))
+        # Comment(line, col (bytes), start, end, text, own_line), built as the tuple it is (`Comment._make` without
+        # its Python frame: a big header holds tens of thousands of comments)
+        add(new(Comment, (line, start - line_start, start, end,
+                          chars[start:end] if chars is not None else source[start:end].decode("utf-8", "replace"),
+                          start == line_start or source[line_start:start].isspace())))
     return comments
 
 
