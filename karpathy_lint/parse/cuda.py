@@ -187,14 +187,19 @@ def _unrecoverable(model: SourceModel, root, source: bytes, parsed: bytes) -> Sy
     return None
 
 
-# a block comment up to its first `*/` (unrolled: one step per run of plain bytes, not per byte), a line comment,
-# blanks
-_NOT_CODE = re.compile(rb"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*|\s+")
+# a block comment up to its first `*/` (unrolled: one step per run of plain bytes, not per byte), a line comment
+_COMMENT = re.compile(rb"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/|//[^\n]*")
+_BLANK_BYTES = b" \t\n\r\x0b\x0c"  # what `\s` matches in bytes
 
 
 def _code_bytes(parsed: bytes, start: int, end: int) -> int:
-    """Bytes of parsed[start:end] that are neither blank nor comment."""
-    return len(_NOT_CODE.sub(b"", parsed[start:end]))
+    """Bytes of parsed[start:end] that are neither blank nor comment: the comments (found left to right, as
+    a scan for comments or blanks would find them) and the blanks outside them are counted, not removed."""
+    chunk = parsed[start:end]
+    comments = b"".join(_COMMENT.findall(chunk))
+    blanks = len(chunk) - len(chunk.translate(None, _BLANK_BYTES))
+    blanks_in_comments = len(comments) - len(comments.translate(None, _BLANK_BYTES))
+    return len(chunk) - len(comments) - (blanks - blanks_in_comments)
 
 
 def _problem(model: SourceModel, root, source: bytes, why: str = "") -> SyntaxProblem:
