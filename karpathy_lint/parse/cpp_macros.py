@@ -195,13 +195,18 @@ class _Tokens:
 _BLANKS = bytes(b if b in b"\r\n\\" else 32 for b in range(256))
 _STRAY_BACKSLASH = re.compile(rb"\\(?![\r\n])")
 
-_LAST: list = [None, None]  # the last (source, tokens): `neutralise` then `bracket_problem` read one file
+# the last (source, tokens): `neutralise` then `bracket_problem` read one file. One tuple, replaced whole, so a
+# thread (the language server lints off its event loop) never pairs one file's bytes with another's tokens.
+_LAST: list[tuple[bytes, _Tokens] | None] = [None]
 
 
 def _tokens(source: bytes) -> _Tokens:
-    if _LAST[0] is not source:
-        _LAST[0], _LAST[1] = source, _Tokens(source)
-    return _LAST[1]
+    last = _LAST[0]
+    if last is not None and last[0] is source:
+        return last[1]
+    tokens = _Tokens(source)
+    _LAST[0] = (source, tokens)
+    return tokens
 
 
 def _blank(buf: bytearray, start: int, end: int) -> None:
