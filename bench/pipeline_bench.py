@@ -66,10 +66,13 @@ def interleaved(commands: dict[str, list[str]], rounds: int, env: dict, cwd: Pat
 def installed_python(venv: Path) -> Path:
     """The interpreter of `venv`, holding karpathy-lint installed from ROOT as a hook's venv holds it."""
     python = venv / "bin" / "python"
-    if not python.exists():
+    if not python.exists():  # a new venv: karpathy-lint and its dependencies
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True)
-        subprocess.run([str(python), "-m", "compileall", "-q", str(venv)], check=True, stdout=subprocess.DEVNULL)
+    else:  # a kept venv: this checkout's code again (a few seconds), the dependencies as they are
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(ROOT)],
+                       check=True)
+    subprocess.run([str(python), "-m", "compileall", "-q", str(venv)], check=True, stdout=subprocess.DEVNULL)
     return python
 
 
