@@ -145,8 +145,10 @@ def check_file(src: str, language: str) -> tuple[str, str]:
     if (b"\r\n" in old_body[:4096]) and new_body.count(b"\n") != new_body.count(b"\r\n") and \
             old_body.count(b"\n") == old_body.count(b"\r\n"):
         problems.append("CRLF file got LF line endings")
-    old_text = old_body.decode("utf-8")
-    new_text = new_body.decode("utf-8")
+    # a PEP 263 cookie (`# -*- coding: latin-1 -*-`) names the file's encoding; the scaffold writes it back in it
+    encoding = tokenize.detect_encoding(io.BytesIO(old_body).readline)[0] if language == "python" else "utf-8"
+    old_text = old_body.decode(encoding)
+    new_text = new_body.decode(encoding)
     if language == "python":
         try:
             old_tree, new_tree = _parse(old_text), _parse(new_text)
