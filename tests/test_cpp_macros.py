@@ -20,11 +20,12 @@ def blanked(src: str, macros: MacroSettings | None = None) -> str:
 
 
 def same_shape(src: bytes, out: bytes) -> None:
-    """Same length, newlines where they were, and only blanks (or the `1` of an #if) where bytes differ."""
+    """Same length, newlines where they were, and only blanks (or the `1` of an #if, or the `;` a declaration-end
+    macro stands for) where bytes differ."""
     assert len(out) == len(src)
     for a, b in zip(src, out):
         if a != b:
-            assert b in b" 1" and a not in b"\r\n", (chr(a), chr(b))
+            assert b in b" 1;" and a not in b"\r\n", (chr(a), chr(b))
 
 
 @pytest.mark.parametrize("src, gone, kept", [
@@ -129,3 +130,27 @@ def test_blanked_lines_keep_their_breaks_and_continuations():
     assert "NV_IF_TARGET" not in out and "return;" in out
     assert [i for i, ch in enumerate(out) if ch in "\\\n"] == [i for i, ch in enumerate(src) if ch in "\\\n"]
 
+
+
+def test_a_name_the_file_defines_as_a_declarations_end_reads_as_a_semicolon(tmp_path):
+    """The CUDA toolkit's intrinsics headers end hundreds of declarations with a macro that is `;` on the device
+    and `{ }` on the host; read as `;`, each is a declaration without a body (not demanded in the Function List)."""
+    src = ("#pragma once\n#if defined(ON_DEVICE)\n#define END_DECL ;\n#else\n#define END_DECL { }\n#endif\n"
+           "static __device__ int clamp_add(int a, int b) END_DECL\n"
+           "static __device__ float halve(float x) END_DECL\n\n"
+           "__device__ int twice(int x) { return clamp_add(x, x); }\n")
+    out = blanked(src)
+    assert "int clamp_add(int a, int b) ;       \n" in out and "float halve(float x) ;       \n" in out
+    assert "#define END_DECL ;" in out  # the definition itself is left alone
+    same_shape(src.encode(), out.encode())
+    # only what this file defines: elsewhere the name is an ordinary name
+    other = "void f() {\n  int END_DECL = 3;\n}\n"
+    assert blanked(other) == other
+    # the whole file now parses (no KL001), and the scaffold lists only the one definition with a body
+    path = tmp_path / "intrinsics.cuh"
+    path.write_text(src)
+    from clihelp import lint, scaffold
+
+    assert lint("--no-cache", "--select", "KL001", "--format", "json", path).stdout.strip() == "[]"
+    listed = [line for line in scaffold("--diff", path).stdout.splitlines() if "- TODO: describe" in line]
+    assert listed == ["+ * twice(x) - TODO: describe"]

@@ -251,6 +251,28 @@ def _local_attribute_macros(source: bytes, pp: list[tuple[int, int]], is_attr) -
     return found
 
 
+_END_BODY = re.compile(rb"(?:\s|\\\r?\n)*(?:;|\{(?:\s|\\\r?\n)*\})(?:\s|\\\r?\n)*")
+
+
+def _local_end_macros(source: bytes, pp: list[tuple[int, int]]) -> set[bytes]:
+    """Names the file `#define`s to `;` or `{ }`: the end of a declaration written as a name (the CUDA toolkit's
+    `__DEF_IF_HOST`, a prototype on the device and an empty body on the host)."""
+    found: set[bytes] = set()
+    for a, b in pp:
+        m = _DEFINE.match(source, a, b)
+        if m is not None and not m.group(2) and _END_BODY.fullmatch(_PP_COMMENT.sub(b" ", m.group(3))):
+            found.add(m.group(1))
+    return found
+
+
+def _end_macro_uses(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
+    """The spans of every use of such a name: each is read as `;` (the name's first byte, the rest blanked)."""
+    ends = _local_end_macros(source, toks.pp) if b"define" in source else set()
+    if not ends:
+        return []
+    return [(s, s + len(tx)) for k, s, tx in zip(toks.kind, toks.start, toks.text) if k == _IDENT and tx in ends]
+
+
 def _wrapper(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
     """The directive lines of an `#if`/`#ifndef` ... `#endif` that wraps the whole file (an include guard or
     `#if !defined(X)`): tree-sitter turns the whole conditional into one ERROR when anything inside fails."""
@@ -607,6 +629,9 @@ def neutralise(source: bytes, macros: MacroSettings = MacroSettings()) -> bytes:
     _neutralise_pp(buf, source, toks)
     for a, b in spans:
         _blank(buf, a, b)
+    for a, b in _end_macro_uses(source, toks):  # `f(int x) __DEF_IF_HOST` -> `f(int x) ;`
+        _blank(buf, a, b)
+        buf[a : a + 1] = b";"
     out = bytes(buf)
     assert len(out) == len(source)
     return out
