@@ -236,41 +236,28 @@ def _blank_keep_comments(buf: bytearray, start: int, end: int, first: bytes = b"
             buf[pos : pos + len(first)] = first
 
 
-def _local_attribute_macros(source: bytes, pp: list[tuple[int, int]], is_attr) -> set[bytes]:
-    """Names the file `#define`s to an attribute-like expansion (or to nothing)."""
-    found: set[bytes] = set()
+_END_BODY = re.compile(rb"(?:\s|\\\r?\n)*(?:;|\{(?:\s|\\\r?\n)*\})(?:\s|\\\r?\n)*")
+
+
+def _local_macros(source: bytes, pp: list[tuple[int, int]], is_attr) -> tuple[set[bytes], set[bytes]]:
+    """What the file's own object-like `#define`s make of a name: (attribute macros: an attribute-like expansion or
+    nothing; end macros: `;` or `{ }`, the end of a declaration written as a name, as the CUDA toolkit's
+    `__DEF_IF_HOST` is a prototype on the device and an empty body on the host)."""
+    attrs: set[bytes] = set()
+    ends: set[bytes] = set()
     for a, b in pp:
         m = _DEFINE.match(source, a, b)
         if m is None or m.group(2):
             continue
         body = _PP_COMMENT.sub(b" ", m.group(3))
-        words = re.sub(rb"[A-Za-z_]\w*", lambda w: b" " if w.group() in found or is_attr(w.group()) else w.group(),
+        if _END_BODY.fullmatch(body):
+            ends.add(m.group(1))
+            continue
+        words = re.sub(rb"[A-Za-z_]\w*", lambda w: b" " if w.group() in attrs or is_attr(w.group()) else w.group(),
                        body)
         if _ATTR_WORDS.fullmatch(words):
-            found.add(m.group(1))
-    return found
-
-
-_END_BODY = re.compile(rb"(?:\s|\\\r?\n)*(?:;|\{(?:\s|\\\r?\n)*\})(?:\s|\\\r?\n)*")
-
-
-def _local_end_macros(source: bytes, pp: list[tuple[int, int]]) -> set[bytes]:
-    """Names the file `#define`s to `;` or `{ }`: the end of a declaration written as a name (the CUDA toolkit's
-    `__DEF_IF_HOST`, a prototype on the device and an empty body on the host)."""
-    found: set[bytes] = set()
-    for a, b in pp:
-        m = _DEFINE.match(source, a, b)
-        if m is not None and not m.group(2) and _END_BODY.fullmatch(_PP_COMMENT.sub(b" ", m.group(3))):
-            found.add(m.group(1))
-    return found
-
-
-def _end_macro_uses(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
-    """The spans of every use of such a name: each is read as `;` (the name's first byte, the rest blanked)."""
-    ends = _local_end_macros(source, toks.pp) if b"define" in source else set()
-    if not ends:
-        return []
-    return [(s, s + len(tx)) for k, s, tx in zip(toks.kind, toks.start, toks.text) if k == _IDENT and tx in ends]
+            attrs.add(m.group(1))
+    return attrs, ends
 
 
 def _wrapper(source: bytes, toks: _Tokens) -> list[tuple[int, int]]:
@@ -374,7 +361,7 @@ class _Walker:
         self.t = toks
         self.n = len(toks.text)
         self.is_attr, self.is_ns, self.is_stmt = _matchers(macros)
-        self.local = _local_attribute_macros(source, toks.pp, self.is_attr)
+        self.local, self.ends = _local_macros(source, toks.pp, self.is_attr)
         self.names = _name_table(macros)
         self.tp: list[bytes | None] = [*toks.text, None, None, None]  # `tp[n + 2]` past the last token reads None
         self.spans: list[tuple[int, int]] = []
@@ -622,16 +609,19 @@ class _Walker:
 def neutralise(source: bytes, macros: MacroSettings = MacroSettings()) -> bytes:
     """`source` with the macros tree-sitter cannot read blanked; same length, same line breaks."""
     toks = _tokens(source)
-    spans = _Walker(source, toks, macros).run()
+    walker = _Walker(source, toks, macros)
+    spans = walker.run()
     if not spans and not toks.pp:
         return source
     buf = bytearray(source)
     _neutralise_pp(buf, source, toks)
     for a, b in spans:
         _blank(buf, a, b)
-    for a, b in _end_macro_uses(source, toks):  # `f(int x) __DEF_IF_HOST` -> `f(int x) ;`
-        _blank(buf, a, b)
-        buf[a : a + 1] = b";"
+    if walker.ends:  # a declaration-end macro: `f(int x) __DEF_IF_HOST` -> `f(int x) ;`
+        for k, a, name in zip(toks.kind, toks.start, toks.text):
+            if k == _IDENT and name in walker.ends:
+                _blank(buf, a, a + len(name))
+                buf[a : a + 1] = b";"
     out = bytes(buf)
     assert len(out) == len(source)
     return out
