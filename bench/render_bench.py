@@ -33,7 +33,11 @@ START, END = "<!-- render:start -->", "<!-- render:end -->"
 
 
 def corpus_files() -> list[Path]:
-    return sorted(p for p in (ROOT / "corpus").rglob("*") if p.suffix in (".py", ".cu"))
+    """What `render corpus/` renders: every corpus file of a language the linter reads (the registry decides)."""
+    sys.path.insert(0, str(ROOT))
+    from karpathy_lint.languages import language_for
+
+    return sorted(p for p in (ROOT / "corpus").rglob("*") if p.is_file() and language_for(str(p)) is not None)
 
 
 CPU: list[float] = []  # user+sys seconds of each run, in the order run() was called
