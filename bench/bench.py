@@ -388,7 +388,7 @@ def main() -> int:
     out = Path(args.output)
     old = out.read_text() if out.exists() else ""
     # the sections pipeline_bench.py, render_bench.py and server_bench.py write into the same file stay
-    kept = [m.group(0) for m in re.finditer(r"<!-- (\w+):start -->.*?<!-- \1:end -->", old, re.S)]
+    kept = [m.group(0) for m in re.finditer(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", old, re.S)]
     out.write_text(text.rstrip("\n") + "".join("\n\n" + k for k in kept) + "\n")
     print(text)
     return 0
