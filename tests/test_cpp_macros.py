@@ -154,3 +154,22 @@ def test_a_name_the_file_defines_as_a_declarations_end_reads_as_a_semicolon(tmp_
     assert lint("--no-cache", "--select", "KL001", "--format", "json", path).stdout.strip() == "[]"
     listed = [line for line in scaffold("--diff", path).stdout.splitlines() if "- TODO: describe" in line]
     assert listed == ["+ * twice(x) - TODO: describe"]
+
+
+def test_brackets_broken_only_where_a_condition_is_false_are_not_a_syntax_error():
+    """libcu++'s function.h keeps Clang-only code (a blocks runtime) that nvcc never compiles, and its brackets
+    do not balance: read with that conditional false, the file balances, so it is not KL001."""
+    body = "".join(f"int keep{i}(int x) {{ return x + {i}; }}\n" for i in range(8))
+    clang_only = "#if defined(HAS_BLOCKS_RUNTIME)\nstruct B {\n  using ...); = R (^blk)(Args\n};\n#endif\n"
+    src = ("#ifndef LIB_H\n#define LIB_H\n" + body + clang_only + body + "#endif\n").encode()
+    assert bracket_problem(src) is None
+    # the conditional's #else is read instead of its first branch
+    with_else = clang_only.replace("#endif", "#else\nstruct B { int ok; };\n#endif")
+    assert bracket_problem((body + with_else + body).encode()) is None
+    assert bracket_problem((body + with_else.replace("int ok; }", "int ok;") + body).encode()) is not None
+    # never the conditional that wraps the whole file, nor one holding most of it: those stay KL001
+    broken = "int f(int x) {\n  return (x;\n}\n"
+    assert bracket_problem(("#ifndef LIB_H\n#define LIB_H\n" + broken + body + "#endif\n").encode()) is not None
+    assert bracket_problem(("#if defined(FEATURE)\n" + broken + body + body + "#endif\n" + body).encode()) is not None
+    # a broken bracket outside every conditional stays KL001 too
+    assert bracket_problem((body + broken + clang_only).encode()) is not None

@@ -637,24 +637,54 @@ def bracket_problem(source: bytes) -> tuple[int, int, str] | None:
 
     Only the first branch of each `#if`/`#ifdef` is read (the `#else`/`#elif`
     branches often repeat an opening line), so code that compiles is balanced.
+    When brackets fail inside the first branch of one conditional (not the one
+    wrapping the whole file, and under half of its bytes), that conditional is
+    read the other way (its `#else`, or nothing): the file compiles when its
+    condition is false (libcu++ keeps Clang-only code nvcc never sees that way).
     """
     toks = _tokens(source)
-    pp = toks.pp
-    skipped: list[tuple[int, int]] = []  # byte ranges of #else/#elif branches
-    stack: list[list[int]] = []  # per #if nesting: [skipping from offset or -1]
-    for a, b in pp:
+    groups = _conditionals(source, toks)
+    skipped = sorted(rng for g in groups for rng in g[1:])
+    found = _unbalanced(toks, skipped)
+    if found is None:
+        return None
+    wrapper = {a for a, _ in _wrapper(source, toks)}
+    first_at, closer_at, _ = found
+    for g in sorted(groups, key=lambda g: g[0][1] - g[0][0]):  # innermost (shortest) first
+        (a, b), others = g[0], g[1:]
+        if a in wrapper or 2 * (b - a) > len(source) or not any(a <= x < b for x in (first_at, closer_at)):
+            continue
+        flipped = sorted([rng for rng in skipped if rng not in others] + [(a, b)])
+        if _unbalanced(toks, flipped) is None:
+            return None
+        break
+    return first_at, 0, found[2]
+
+
+def _conditionals(source: bytes, toks: _Tokens) -> list[list[tuple[int, int]]]:
+    """Each `#if`...`#endif`: [its first branch (the `#if` line's start to the next branch line), then each later
+    branch (from its `#else`/`#elif` line's end to the next branch line)]."""
+    out: list[list[tuple[int, int]]] = []
+    stack: list[tuple[list[tuple[int, int]], list[int]]] = []  # (branches so far, [start of the open branch])
+    for a, b in toks.pp:
         m = _PP_DIRECTIVE.match(source, a, b)
         word = m.group(1) if m else b""
         if word in (b"if", b"ifdef", b"ifndef"):
-            stack.append([-1])
+            stack.append(([], [a]))
         elif word in (b"elif", b"else", b"elifdef", b"elifndef") and stack:
-            if stack[-1][0] == -1:
-                stack[-1][0] = b
+            branches, start = stack[-1]
+            branches.append((start[0], a))
+            start[0] = b
         elif word == b"endif" and stack:
-            top = stack.pop()
-            if top[0] != -1:
-                skipped.append((top[0], a))
-    skipped.sort()
+            branches, start = stack.pop()
+            branches.append((start[0], a))
+            out.append(branches)
+    return out
+
+
+def _unbalanced(toks: _Tokens, skipped: list[tuple[int, int]]) -> tuple[int, int, str] | None:
+    """The first bracket problem outside the `skipped` byte ranges (sorted): (where to report it, where it showed,
+    message)."""
     open_: list[tuple[bytes, int]] = []
     si = 0
     for tok, pos in compress(zip(toks.text, toks.start), map(_BRACKETS.__contains__, toks.text)):
@@ -666,13 +696,13 @@ def bracket_problem(source: bytes) -> tuple[int, int, str] | None:
             open_.append((tok, pos))
             continue
         if not open_:
-            return pos, 0, f"unmatched `{tok.decode()}`"
+            return pos, pos, f"unmatched `{tok.decode()}`"
         opener, at = open_.pop()
         if _OPEN[opener] != tok:
-            return at, 0, f"`{opener.decode()}` is closed by `{tok.decode()}`"
+            return at, pos, f"`{opener.decode()}` is closed by `{tok.decode()}`"
     if open_:
         opener, at = open_[-1]
-        return at, 0, f"`{opener.decode()}` is never closed"
+        return at, at, f"`{opener.decode()}` is never closed"
     return None
 
 
