@@ -14,7 +14,7 @@ import ast
 import os
 from functools import lru_cache
 
-from karpathy_lint.reads import note
+from karpathy_lint.reads import note, stamp
 
 MAX_BYTES = 2_000_000  # a generated module this large says nothing about the prose
 
@@ -29,9 +29,9 @@ def package_names(path: str, modules) -> frozenset[str]:
     for module in modules:
         found = _module_file(folder, module)
         if found is not None:
-            stamp = _stamp(found)
-            note(found, *stamp)  # the cache drops this file's result when that module changes
-            out |= _defined(found, *stamp)
+            now = stamp(found)
+            note(found, *now)  # the cache drops this file's result when that module changes
+            out |= _defined(found, *now)
     return frozenset(out)
 
 
@@ -68,11 +68,6 @@ def _package_root(folder: str, top: str) -> str | None:
             break
         folder = parent
     return None
-
-
-def _stamp(path: str) -> tuple[int, int]:
-    st = os.stat(path)
-    return st.st_mtime_ns, st.st_size
 
 
 @lru_cache(maxsize=512)

@@ -25,6 +25,12 @@ class Recorder:
         _recording.pop()
 
 
+def stamp(path: str) -> tuple[int, int]:
+    """(st_mtime_ns, st_size) of `path` now; OSError when it cannot be stat'ed."""
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size
+
+
 def note(path: str, mtime_ns: int, size: int) -> None:
     """Say that the lint in progress read `path` as it was at this stamp (a no-op outside a Recorder)."""
     if _recording:
@@ -35,9 +41,8 @@ def unchanged(stamps) -> bool:
     """Whether every recorded file still has the stamp it had when it was read (a missing file has changed)."""
     for path, mtime_ns, size in stamps:
         try:
-            st = os.stat(path)
+            if stamp(path) != (mtime_ns, size):
+                return False
         except OSError:
-            return False
-        if st.st_mtime_ns != mtime_ns or st.st_size != size:
             return False
     return True
