@@ -178,12 +178,12 @@ class _Tokens:
         add_kind, add_start, add_text = kind.append, start.append, text.append
         end_group, pp_group = _END, _PP
         for m in TOKEN.finditer(source):  # the hottest loop of the macro pass: one step per token
-            g = m.lastindex or 0  # every match holds one token group
-            if g == end_group:
-                break
+            g: int = m.lastindex  # type: ignore[assignment]  # every match holds one token group: never None
             if g == pp_group:
                 pp.append(m.span(g))
                 continue
+            if g == end_group:
+                break
             add_kind(g)
             add_start(m.start(g))
             add_text(m[g])
