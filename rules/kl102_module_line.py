@@ -36,6 +36,10 @@ class ModuleLineMissing(Rule):
 
     VALID = [
         Valid('"""\nModule: Router\n\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n'),
+        # a docstring or licence written for something else is no header (KL101 says the header is missing):
+        # a bold line is no section title, nor is a banner's row of stars
+        Valid('"""Launch helpers.\n\n**How to use this module:**\n\nCall main().\n"""\nx = 1\n'),
+        Valid("/*****************\n * Copyright (c) 2024, A. Author.\n *****************/\nint x;\n", language="cuda"),
     ]
     INVALID = [
         Invalid('"""\n<karpathys_code_comments>\n</karpathys_code_comments>\n"""\n', line=2,
@@ -54,7 +58,7 @@ class ModuleLineMissing(Rule):
 
     def check(self, model, settings):
         h = model.header
-        if h is None or not (h.open_tags or h.sections):
+        if h is None or not h.is_convention_header:  # any other docstring: KL101 says the header is missing
             return
         if h.module_line is None:
             line = h.open_tags[0].line if h.open_tags else h.line

@@ -12,7 +12,8 @@ from karpathy_lint.model import Header, HeaderForm, HeaderLine, ListEntry, Secti
 from karpathy_lint.suppressions import strip_header_directive
 
 MODULE_RE = re.compile(r"^\s*Module:(.*)$")
-SECTION_RE = re.compile(r"^\s*\*\*\s*(.+?)\s*\*\*\s*$")
+# `** Title **`; a title holds a letter or digit, so a licence banner's row of stars is no section
+SECTION_RE = re.compile(r"^\s*\*\*\s*(?=[^*]*\w)(.+?)\s*\*\*\s*$")
 ROLE_RE = re.compile(r"^This File's Role in\s+(.+)$", re.IGNORECASE)
 NAME_RE = re.compile(r"[A-Za-z_~][\w~]*(?:(?:\.|::)[A-Za-z_~][\w~]*)*")
 
