@@ -114,7 +114,8 @@ class Rule:
                         symbol: str = "") -> Finding:
         line = max(1, min(line, len(model.line_starts)))
         start = model.line_start(line)
-        text_start = start + (len(model.line_text(line).encode()) - len(model.line_text(line).lstrip().encode()))
+        text = model.line_text(line)
+        text_start = start + (len(text.encode()) - len(text.lstrip().encode()))
         return self.finding(model, text_start, model.line_end(line), message, fix=fix, symbol=symbol)
 
     def make_fix(self, edits: list[Edit] | tuple[Edit, ...], message: str = "") -> Fix:

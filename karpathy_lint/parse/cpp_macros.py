@@ -100,14 +100,16 @@ _NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$
 
 # One token per match, the blanks and comments before it skipped inside the regex (no Python step for them);
 # the skip never gives back (a token, or the end of the source, always follows it), so a comment is never re-read
-# as code. A one-byte operator that starts no other token is tried first (the most common token), then
+# as code, and its quantifiers say so (`*+`, possessive: the engine keeps no backtracking state for them, on every
+# token). A one-byte operator that starts no other token is tried first (the most common token), then
 # identifiers, a qualified name (`cub::detail::f`) as one (an identifier followed by `"` is a string prefix:
-# `R"(...)"`, `u8"..."`). Comments are matched without a lazy `.*?` (one step per run of plain bytes, not per
-# byte). A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
+# `R"(...)"`, `u8"..."`; a name's characters are possessive too, as a shorter name would be followed by a name
+# character, which the lookahead refuses). Comments are matched without a lazy `.*?` (one step per run of plain
+# bytes, not per byte). A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
 TOKEN = re.compile(
-    rb"""\s*(?:(?://[^\\\n]*(?:\\(?:\r?\n)?[^\\\n]*)*|/\*[^*]*(?:\*+(?!/)[^*]*)*(?:\*/|\Z))\s*)*(?:
+    rb"""\s*+(?:(?://[^\\\n]*(?:\\(?:\r?\n)?[^\\\n]*)*|/\*[^*]*(?:\*+(?!/)[^*]*)*(?:\*/|\Z))\s*+)*+(?:
     (?P<o1>[^\w\s$\#"'./:>\-])
-    |(?P<i>[A-Za-z_$][\w$]*(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*)*(?![\w$"]))
+    |(?P<i>[A-Za-z_$][\w$]*+(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*+)*(?![\w$"]))
     |(?P<p>\#[^\n\\/]*(?:(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[\\/])[^\n\\/]*)*)
     |(?P<r>(?:u8|[uUL])?R"(?P<delim>[^()\\\s"]{0,16})\(.*?\)(?P=delim)")
     |(?P<s>(?:u8|[uUL])?"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
@@ -176,12 +178,12 @@ class _Tokens:
         add_kind, add_start, add_text = kind.append, start.append, text.append
         end_group, pp_group = _END, _PP
         for m in TOKEN.finditer(source):  # the hottest loop of the macro pass: one step per token
-            g = m.lastindex or 0  # every match holds one token group
-            if g == end_group:
-                break
+            g: int = m.lastindex  # type: ignore[assignment]  # every match holds one token group: never None
             if g == pp_group:
                 pp.append(m.span(g))
                 continue
+            if g == end_group:
+                break
             add_kind(g)
             add_start(m.start(g))
             add_text(m[g])

@@ -99,24 +99,26 @@ def parse_cuda(path: str, source: bytes, text: str, settings) -> SourceModel:
 def _code_lines(model: SourceModel, comments: list[Comment]) -> tuple[int, int]:
     """(lines of code, the last of them): lines that are not blank and not taken by own-line comments."""
     source, line_starts = model.source, model.line_starts
-    skip: set[int] = set()
     n_lines, size = len(line_starts), len(source)
+    # 1 per line that is not blank (strip() leaves something), set to 0 below for the comment lines: then the
+    # count and the last such line are C-level searches (`count`, `rfind`), not Python steps per line
+    filled = bytearray(map(bool, map(str.strip, model.text.splitlines())))
+    n = len(filled)
+    skip: list[int] = []
     for c in comments:
         if not c.own_line:
             continue
         if c.text.startswith("//") and "\n" not in c.text:
-            skip.add(c.line)  # a `//` comment on one line runs to the line's end: nothing can follow it
+            skip.append(c.line)  # a `//` comment on one line runs to the line's end: nothing can follow it
             continue
         end_row = model.line_of(c.end - 1) if c.end > c.start and "\n" in c.text else c.line
         # code after the comment on its last line (the line ending itself is blank to strip())
         after = source[c.end : line_starts[end_row] if end_row < n_lines else size].strip()
-        skip.update(range(c.line, end_row + (0 if after else 1)))
-    # a line is not blank when strip() leaves something (`str.isspace` is False for "" only)
-    filled = list(map(bool, map(str.strip, model.text.splitlines())))
-    n = len(filled)
-    count = sum(filled) - sum(map(filled.__getitem__, [i - 1 for i in skip if 0 < i <= n]))
-    last = next((i for i in range(n, 0, -1) if filled[i - 1] and i not in skip), 0)
-    return count, last
+        skip.extend(range(c.line, end_row + (0 if after else 1)))
+    for i in skip:
+        if 0 < i <= n:
+            filled[i - 1] = 0
+    return filled.count(1), filled.rfind(1) + 1
 
 
 # inside an ERROR node, error-free children of these types were read all the same (tree-sitter recovers locally:
@@ -279,7 +281,7 @@ def _param_names(params_node, source: bytes) -> tuple[list[str], list[str]]:
 def _clean_name(text: str) -> list[str]:
     """`::ns::Foo<T, 2>::bar` -> ["ns", "Foo", "bar"]: template arguments and spaces dropped."""
     text = "".join(text.split())
-    while True:
+    while "<" in text:  # innermost arguments first (most names hold none: no regex pass for them)
         stripped = _TEMPLATE_ARGS.sub("", text)
         if stripped == text:
             break
@@ -329,8 +331,8 @@ def _names(parts: list[str], namespaces: list[str], classes: list[str]) -> tuple
     key_parts = classes + parts
     full = namespaces + key_parts
     key = ".".join(key_parts)
-    aliases = tuple(dict.fromkeys(".".join(full[i:]) for i in range(len(full)) if ".".join(full[i:]) != key))
-    return key, aliases
+    suffixes = [".".join(full[i:]) for i in range(len(full))]
+    return key, tuple(dict.fromkeys(s for s in suffixes if s != key))
 
 
 def _function_declarator(decl):
