@@ -116,6 +116,26 @@ def test_fixtures_and_cub_keep_every_position():
         same_shape(src, neutralise(src))
 
 
+def test_the_python_3_10_tokenizer_reads_the_same_tokens():
+    """Python 3.10 has no possessive quantifiers: it compiles TOKEN_PATTERN with plain greedy ones, which must
+    split real headers (and the awkward corners: unterminated comments, continuations, raw strings) the same."""
+    import re
+
+    from karpathy_lint.parse.cpp_macros import TOKEN, TOKEN_PATTERN
+
+    greedy = re.compile(TOKEN_PATTERN.replace(b"<+>", b""), re.S | re.X)
+    corners = [b"a /* open", b"x // a \\\n b\nc", b"R\"x(a)x\" u8\"s\" L'c' a::b :: ~c", b"/**/ /***/ *//",
+               b"  \t\n", b"#define A \\\n 1\nA", b"\xff\xfe f(\xc3\xa9)"]
+    files = [Path(p).read_bytes() for p in sorted(glob.glob(os.path.join(CUB, "**", "*.cuh"), recursive=True))[::10]]
+    assert files, "the CUB headers are missing"
+    for src in corners + files + [DATA.joinpath(p).read_bytes() for p in sorted(os.listdir(DATA))
+                                  if p.endswith((".cu", ".cuh"))]:
+        def spans(pattern, src=src):
+            return [(m.lastindex, m.span(m.lastindex)) for m in pattern.finditer(src)]
+
+        assert spans(greedy) == spans(TOKEN)
+
+
 def test_file_defined_macros_stay_in_their_file():
     """The name tables are kept across files; what one file `#define`s is not a macro in the next."""
     first = "#define HD __host__ __device__\nHD float twice(float x) { return 2 * x; }\n"

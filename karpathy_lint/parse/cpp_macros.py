@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress
@@ -106,19 +107,22 @@ _NAME_START = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_$
 # `R"(...)"`, `u8"..."`; a name's characters are possessive too, as a shorter name would be followed by a name
 # character, which the lookahead refuses). Comments are matched without a lazy `.*?` (one step per run of plain
 # bytes, not per byte). A `#` outside comments and strings starts a preprocessor line: C++ has no other `#` in code.
-TOKEN = re.compile(
-    rb"""\s*+(?:(?://[^\\\n]*(?:\\(?:\r?\n)?[^\\\n]*)*|/\*[^*]*(?:\*+(?!/)[^*]*)*(?:\*/|\Z))\s*+)*+(?:
+# Python 3.10 (which we support) has no possessive quantifiers: there `<+>` is plain greedy, with the same tokens
+# (the quantifiers it marks never give back), only a little slower.
+_POSSESSIVE = b"+" if sys.version_info >= (3, 11) else b""
+TOKEN_PATTERN = (
+    rb"""\s*<+>(?:(?://[^\\\n]*(?:\\(?:\r?\n)?[^\\\n]*)*|/\*[^*]*(?:\*+(?!/)[^*]*)*(?:\*/|\Z))\s*<+>)*<+>(?:
     (?P<o1>[^\w\s$\#"'./:>\-])
-    |(?P<i>[A-Za-z_$][\w$]*+(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*+)*(?![\w$"]))
+    |(?P<i>[A-Za-z_$][\w$]*<+>(?:[ \t]*::[ \t]*~?[A-Za-z_$][\w$]*<+>)*(?![\w$"]))
     |(?P<p>\#[^\n\\/]*(?:(?:\\\r?\n|/\*.*?\*/|//[^\n]*|[\\/])[^\n\\/]*)*)
     |(?P<r>(?:u8|[uUL])?R"(?P<delim>[^()\\\s"]{0,16})\(.*?\)(?P=delim)")
     |(?P<s>(?:u8|[uUL])?"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
     |(?P<n>\.?\d(?:[eEpP][+-]|[\w.']|)*)
     |(?P<o>::|->|>>|\S)
     |(?P<z>\Z))
-    """,
-    re.S | re.X,
+    """
 )
+TOKEN = re.compile(TOKEN_PATTERN.replace(b"<+>", _POSSESSIVE), re.S | re.X)
 _IDENT, _STRING = TOKEN.groupindex["i"], TOKEN.groupindex["s"]
 _END, _PP = TOKEN.groupindex["z"], TOKEN.groupindex["p"]
 _PP_DIRECTIVE = re.compile(rb"[ \t]*\#[ \t]*(\w*)")
