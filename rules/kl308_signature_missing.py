@@ -33,6 +33,9 @@ class SignatureMissing(Rule):
     VALID = [
         Valid("x = 1\n\n# Karpathy: that's all, folks.\n"),
         Valid("int main() { return 0; }\n// Karpathy: fin.\n", language="cuda"),
+        # a form feed (a page break, as GNU-style sources and some of the standard library hold) ends no line
+        Valid("x = 1\n\x0c\ny = 2\n\x0c\n# Karpathy: fin.\n"),
+        Valid("int x = 1;\n\x0c\nint y = 2;\n\x0c\n// Karpathy: fin.\n", language="cuda"),
     ]
     INVALID = [
         Invalid("# Karpathy: start\nx = 1\n", line=2,

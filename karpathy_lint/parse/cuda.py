@@ -102,7 +102,8 @@ def _code_lines(model: SourceModel, comments: list[Comment]) -> tuple[int, int]:
     n_lines, size = len(line_starts), len(source)
     # 1 per line that is not blank (strip() leaves something), set to 0 below for the comment lines: then the
     # count and the last such line are C-level searches (`count`, `rfind`), not Python steps per line
-    filled = bytearray(map(bool, map(str.strip, model.text.splitlines())))
+    # (lines end at `\n` only, as everywhere else: `splitlines` also breaks at a form feed)
+    filled = bytearray(map(bool, map(str.strip, model.text.split("\n"))))
     n = len(filled)
     skip: list[int] = []
     for c in comments:

@@ -339,8 +339,9 @@ def _count_code_lines(model: SourceModel, text: str, comments: list[Comment], do
     skip: set[int] = {c.line for c in comments if c.own_line} | set(not_code)
     for lo, hi in doc_ranges:
         skip.update(range(lo, hi + 1))
-    # the numbers of the non-blank lines, found at C speed: compress keeps i where line.strip() is truthy
-    code = set(compress(count(1), map(str.strip, text.splitlines())))
+    # the numbers of the non-blank lines, found at C speed: compress keeps i where line.strip() is truthy; lines
+    # end at `\n` only, as everywhere else (`splitlines` also breaks at a form feed and shifts every later line)
+    code = set(compress(count(1), map(str.strip, text.split("\n"))))
     code -= skip
     model.code_lines = len(code)
     model.last_code_line = max(code, default=0)
