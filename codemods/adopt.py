@@ -70,7 +70,7 @@ def adopt_comments(path: str, body: bytes, settings) -> bytes:
     prefix = LANGUAGES[model.language].line_comment
     tree = _python_tree(model.text) if model.language == "python" else None
     inside = _python_bodies(tree) if tree is not None else _cuda_bodies(model)
-    lines = model.text.splitlines()
+    lines = model.text.split("\n")  # numbered as the model numbers lines: `splitlines` also breaks at a form feed
     noted = {c.start for n in model.notes for c in n.comments}
     blocks = _blocks([c for c in model.comments if c.text.startswith(prefix)])
     edits: list[tuple[int, int, str]] = []

@@ -98,6 +98,13 @@ def test_shapes_rewritten_are_read_as_shapes():
     assert lint_source("m.py", new, s).findings == []
 
 
+def test_a_form_feed_does_not_shift_the_line_a_shape_belongs_to():
+    """A page break (^L) is whitespace to Python, not a line end: the shape above `y = ...` names `y`."""
+    src = "import torch\n\x0c\ndef f(x):\n    # (B, T, C)\n\n    y = x * 2\n    return y\n"
+    new = adopt_comments("m.py", src.encode(), S).decode()
+    assert _changed(src, new) == [("    # (B, T, C)", "    # Karpathy: y shape [B, T, C]")]
+
+
 CU = '''// Copyright 2024 Someone
 // SPDX-License-Identifier: MIT
 #include <cstdio>

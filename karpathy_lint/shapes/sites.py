@@ -187,7 +187,7 @@ def collect_sites(model, marker: str | None = None) -> list[Site]:
         tree = ast.parse(model.text, filename=model.path)
     except (SyntaxError, ValueError):
         return []
-    lines = model.text.splitlines()
+    lines = model.text.split("\n")  # numbered as the model numbers lines: `splitlines` also breaks at a form feed
     by_key: dict[tuple, Site] = {}
     for note in notes:
         site = _site_for(model.path, tree, lines, note)
