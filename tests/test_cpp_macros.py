@@ -128,12 +128,13 @@ def test_the_python_3_10_tokenizer_reads_the_same_tokens():
                b"  \t\n", b"#define A \\\n 1\nA", b"\xff\xfe f(\xc3\xa9)"]
     files = [Path(p).read_bytes() for p in sorted(glob.glob(os.path.join(CUB, "**", "*.cuh"), recursive=True))[::10]]
     assert files, "the CUB headers are missing"
-    for src in corners + files + [DATA.joinpath(p).read_bytes() for p in sorted(os.listdir(DATA))
-                                  if p.endswith((".cu", ".cuh"))]:
-        def spans(pattern, src=src):
-            return [(m.lastindex, m.span(m.lastindex)) for m in pattern.finditer(src)]
+    fixtures = [DATA.joinpath(p).read_bytes() for p in sorted(os.listdir(DATA)) if p.endswith((".cu", ".cuh"))]
 
-        assert spans(greedy) == spans(TOKEN)
+    def spans(pattern, src):
+        return [(m.lastindex, m.span(m.lastindex)) for m in pattern.finditer(src)]
+
+    for src in corners + files + fixtures:
+        assert spans(greedy, src) == spans(TOKEN, src)
 
 
 def test_file_defined_macros_stay_in_their_file():
